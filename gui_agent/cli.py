@@ -71,6 +71,8 @@ def _report(result: EpisodeResult, run_dir: Path) -> None:
     if result.reason:
         console.print(f"reason: {result.reason}")
     console.print(f"run folder: {run_dir}")
+    if (run_dir / "report.html").is_file():
+        console.print(f"report: {run_dir / 'report.html'}")
 
 
 def run_goal(
@@ -88,6 +90,7 @@ def run_goal(
     from gui_agent.computers.factory import open_computer
     from gui_agent.loop import run_task
     from gui_agent.models.registry import resolve_model
+    from gui_agent.report import write_report_safely
     from gui_agent.trace import TraceWriter
 
     chosen = resolve_model(model)  # fails fast (no key, bad spec) before a desktop starts
@@ -102,6 +105,7 @@ def run_goal(
         computer.close()
         trace.close()
     result.write(run_dir)
+    write_report_safely(run_dir)
     return result, run_dir
 
 
@@ -176,31 +180,6 @@ def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool, out: P
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def view(run_dir: Path) -> None:
-    """Show a run's steps, status and usage."""
-    import json
-
-    result_file = run_dir / "result.json"
-    if not result_file.is_file():
-        _fail(f"{run_dir} has no result.json: not a run folder")
-    data = json.loads(result_file.read_text())
-    table = Table(title=f"{data['goal']}  ->  {data['status']}")
-    for column in ("#", "action", "result", "s", "tokens"):
-        table.add_column(column)
-    for step in data["actions"]:
-        outcome = ("rejected: " + step["rejected"]) if step["rejected"] else (
-            "executed" if step["executed"] else "terminal")  # fmt: skip
-        table.add_row(str(step["index"]), step["description"], outcome,
-                      f"{step['duration_s']:.1f}", f"{step['tokens']:,}")  # fmt: skip
-    Console().print(table)
-    usage = data["usage"]
-    Console().print(f"model {data['model']} · {data['steps_executed']} actions · "
-                    f"{usage['input_tokens'] + usage['output_tokens']:,} tokens · "
-                    f"${usage['cost_usd']:.4f} · {data['duration_s']:.1f}s")  # fmt: skip
-
-
-@main.command()
 @click.option("--calibrate", is_flag=True, help="Also click markers on a sandbox and measure.")
 def doctor(calibrate: bool) -> None:
     """Report what is ready and what is missing, with the fix."""
@@ -245,6 +224,12 @@ def serve(host: str, port: int, token: str | None, width: int, height: int) -> N
         _fail(exc.message)
 
 
+def _add_own_commands() -> None:
+    from gui_agent.report.cli import view
+
+    main.add_command(view)
+
+
 def _add_plugin_groups() -> None:
     for entry in entry_points(group="gui_agent.cli"):
         try:
@@ -253,4 +238,5 @@ def _add_plugin_groups() -> None:
             logging.getLogger(__name__).warning("cli plugin %s not loaded: %s", entry.name, exc)
 
 
+_add_own_commands()
 _add_plugin_groups()

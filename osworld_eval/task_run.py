@@ -5,6 +5,7 @@ The result folder of a task (OSWorld's layout; the runner chooses where it is):
     trace.jsonl, images/     our trace of the episode (a replay cassette)
     step_<n>.png, traj.jsonl OSWorld's per-step files (see trajectory.py)
     outcome.json             a TaskOutcome: status, score, steps, tokens, cost, time, message
+    report.html              the trajectory report (gui_agent.report), when an episode ran
     result.txt               the score as text, written LAST and atomically
 
 result.txt exists only for status `scored`, so OSWorld's resume rule ("rerun every folder
@@ -38,6 +39,7 @@ from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus
 from gui_agent.errors import EnvError, SetupError
 from gui_agent.loop import run_task
 from gui_agent.models.base import Model
+from gui_agent.report import write_report_safely
 from gui_agent.trace import TraceWriter
 from osworld_eval.evaluate import EvalOutcome, evaluate
 from osworld_eval.getters import EvalEnv
@@ -286,6 +288,8 @@ def _apply(outcome: TaskOutcome, scored: EvalOutcome) -> None:
 def _finish(outcome: TaskOutcome, result_dir: Path, started: float) -> None:
     outcome.duration_s = round(time.monotonic() - started, 3)
     _write_atomically(result_dir / OUTCOME_FILE, outcome.model_dump_json(indent=2))
+    if (result_dir / "trace.jsonl").is_file() or (result_dir / "result.json").is_file():
+        write_report_safely(result_dir)  # before result.txt, which must come last
     if outcome.status is TaskStatus.SCORED and outcome.score is not None:
         _write_atomically(result_dir / RESULT_FILE, f"{outcome.score}\n")
     log.info("task %s: %s %s", outcome.task_id, outcome.status.value,

@@ -1,0 +1,222 @@
+"""The trajectory report: built from a real run folder, checked as data and in real Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from gui_agent.agentic import agentic, register_stabilized, unregister_stabilized
+from gui_agent.cli import main
+from gui_agent.computers.fake import FakeComputer
+from gui_agent.context import frame
+from gui_agent.loop import run_task
+from gui_agent.models.scripted import ScriptedModel
+from gui_agent.report import write_report
+from gui_agent.report.overlay import draw_step
+from gui_agent.report.run_view import StepView, load_run
+from gui_agent.trace import TraceWriter
+
+
+def act(kind: str, **fields: Any) -> dict[str, Any]:
+    return {"observation": f"I see a screen before {kind}", "action": {"kind": kind, **fields}}
+
+
+@agentic
+def pick_number(text: str) -> int:
+    """Return the number the text names."""
+
+
+def _recorded_run(run_dir: Path) -> Path:
+    """A run with every kind of step the report draws: pointer actions, a drag, a scroll, typed
+    text, a rejected action, a retried model call, a stabilized call and a skill's snapped step."""
+    replies = [
+        act("click", x=100, y=120),
+        "not json at all",  # a reply that fails validation: the call retries
+        act("drag", x=200, y=200, to_x=400, to_y=260),
+        act("scroll", x=640, y=400, direction="down", amount=5),
+        act("click", x=99999, y=5),  # rejected: off screen
+        act("type", text="hello <world>"),
+        act("done", answer="all <done> & dusted"),
+    ]
+    trace = TraceWriter(run_dir)
+    computer = FakeComputer()
+    register_stabilized("pick_number", lambda text: 7)
+    try:
+        result = run_task("Do <b>several</b> things", computer, model=ScriptedModel(replies),
+                          trace=trace)  # fmt: skip
+        with trace.attach(), frame("chrome.change_setting", arguments={"goal": "x"}) as node:
+            assert pick_number("seven") == 7
+            png = computer.screenshot()
+            import io
+
+            buffer = io.BytesIO()
+            png.save(buffer, format="PNG")
+            digest = trace.store_image(buffer.getvalue())
+            trace.write({"event": "step", "path": node.path, "source": "chrome.change_setting",
+                         "index": 99, "action": {"kind": "click", "x": 300, "y": 330},
+                         "description": "click(300, 330)", "executed": True,
+                         "why": "open the settings menu", "screenshot": digest,
+                         "snap": {"from": [280, 310], "to": {"x": 300, "y": 330},
+                                  "tier": "accessibility"}})  # fmt: skip
+            node.summary = "changed a setting"
+    finally:
+        unregister_stabilized("pick_number")
+        trace.close()
+    result.write(run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _recorded_run(tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture(scope="module")
+def report(run_dir: Path) -> Path:
+    return write_report(run_dir)
+
+
+def test_the_run_view_has_every_step_with_its_facts(run_dir: Path) -> None:
+    view = load_run(run_dir)
+    assert view.goal == "Do <b>several</b> things" and view.status == "done"
+    kinds = [step.action["kind"] for step in view.steps]
+    assert kinds == ["click", "drag", "scroll", "click", "type", "done", "click"]
+    assert view.steps[3].rejected and "outside" in view.steps[3].rejected
+    assert view.steps[1].tokens > 0 and view.steps[1].cost_usd >= 0
+    skill_step = view.steps[-1]
+    assert skill_step.source == "chrome.change_setting" and skill_step.why
+    assert skill_step.snap is not None and skill_step.snap.to_point == (300.0, 330.0)
+    assert skill_step.snap.tier == "accessibility"
+
+
+def test_the_report_is_self_contained_and_escapes_what_it_shows(report: Path) -> None:
+    page = report.read_text()
+    assert "Content-Security-Policy" in page
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # nothing loads from outside
+    assert page.count("data:image/png;base64,") == 7
+    assert "Do &lt;b&gt;several&lt;/b&gt; things" in page and "<b>several</b>" not in page
+    assert "all &lt;done&gt; &amp; dusted" in page
+    assert "stabilized" in page and "retries 1" in page
+    assert "open the settings menu" in page and "snapped" in page
+
+
+def test_the_overlay_marks_the_click_point_and_the_snap(tmp_path: Path) -> None:
+    blank = Image.new("RGB", (400, 300), "white")
+    step = StepView(index=1, action={"kind": "click", "x": 100, "y": 100}, description="click")
+    drawn = draw_step(blank, step)
+    ring = [drawn.getpixel((100 + dx, 100 + dy)) for dx, dy in ((14, 0), (-14, 0), (0, 14))]
+    assert all(pixel != (255, 255, 255) for pixel in ring)
+    assert drawn.getpixel((200, 250)) == (255, 255, 255)  # nothing drawn far from it
+    from gui_agent.report.run_view import Snap
+
+    snapped = StepView(index=2, action={"kind": "click", "x": 50, "y": 50}, description="c",
+                       snap=Snap((50, 50), (150, 50), "dom"))  # fmt: skip
+    drawn = draw_step(blank, snapped)
+    assert drawn.getpixel((100, 50)) != (255, 255, 255)  # the arrow from the model's point
+    assert drawn.getpixel((150 + 14, 50)) != (255, 255, 255)  # the ring where it clicked
+
+
+def test_a_type_step_shows_its_text_in_a_banner() -> None:
+    blank = Image.new("RGB", (400, 300), "white")
+    drawn = draw_step(blank, StepView(index=1, action={"kind": "type", "text": "abc"},
+                                      description="type"))  # fmt: skip
+    assert drawn.getpixel((2, 298)) != (255, 255, 255) and drawn.getpixel((2, 2)) == (255, 255, 255)
+
+
+def test_a_trace_without_result_json_still_reports(tmp_path: Path) -> None:
+    trace = TraceWriter(tmp_path)
+    with trace.attach(), frame("run_task", arguments={"goal": "crashed half-way"}):
+        trace.write({"event": "step", "index": 1, "action": {"kind": "key", "keys": "ctrl+l"},
+                     "description": "key ctrl+l", "executed": True})  # fmt: skip
+    trace.close()
+    page = write_report(tmp_path).read_text()
+    assert "crashed half-way" in page and "no screenshot recorded" in page
+
+
+def test_an_osworld_task_folder_shows_its_score(run_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "task"
+    shutil.copytree(run_dir, folder)
+    (folder / "outcome.json").write_text(json.dumps(
+        {"task_id": "abc", "domain": "chrome", "status": "scored", "score": 1.0}))  # fmt: skip
+    page = write_report(folder).read_text()
+    assert "score 1" in page and "s-scored" in page
+
+
+def test_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="neither result.json nor trace.jsonl"):
+        write_report(tmp_path)
+
+
+def test_run_writes_the_report_and_view_writes_a_gif(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", "click twice", "--env", "fake", "--model",
+                                  "python:tests/models/click_then_done.py:respond",
+                                  "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (run_dir,) = list(tmp_path.iterdir())
+    assert (run_dir / "report.html").is_file() and "report:" in result.output
+    shown = runner.invoke(main, ["view", str(run_dir), "--gif"])
+    assert shown.exit_code == 0, shown.output
+    with Image.open(run_dir / "run.gif") as gif:
+        assert gif.n_frames == 3
+
+
+# -- in real Chromium -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium_page() -> Any:
+    from tests.gui_fixtures import chromium_missing
+
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    from gui_agent.computers.browser import BROWSER_ARGS
+    from gui_agent.computers.chromium import find_chromium
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
+                                             args=list(BROWSER_ARGS))  # fmt: skip
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 900})
+        finally:
+            browser.close()
+
+
+@pytest.mark.gui
+def test_the_report_in_chromium(report: Path, chromium_page: Any) -> None:
+    page = chromium_page
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else
+            problems.append(f"request to {r.url}"))  # fmt: skip
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    assert page.locator("article.step").count() == 7
+    loaded = page.eval_on_selector_all(
+        "article.step img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
+    assert loaded == [True] * 7
+    assert "done" in page.locator("#status").inner_text()
+    # the call tree: the root is open, a step inside is closed until its summary is clicked
+    step_node = page.locator('#calltree details.node[data-path="run_task#0/step#0"]')
+    perceive = step_node.locator(':scope > details.node').first
+    assert step_node.count() == 1 and not perceive.is_visible()
+    step_node.locator(":scope > summary").click()
+    assert perceive.is_visible()
+    page.click("#collapse-all")
+    assert not step_node.locator(":scope > summary").is_visible() or not perceive.is_visible()
+    page.click("#expand-all")
+    assert page.locator("#calltree details.node:not([open])").count() == 0
+    assert page.locator("#calltree .impl-stabilized").count() == 1
+    assert problems == []
