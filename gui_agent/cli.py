@@ -85,18 +85,21 @@ def run_goal(
     start_url: str | None = None,
     vm_url: str | None = None,
     dry_run: bool = False,
+    agent: str = "loop",
 ) -> tuple[EpisodeResult, Path]:
     """Open the computer, run one episode, write the run folder; shared by run/replay/demo."""
+    from gui_agent.agents import resolve_agent
     from gui_agent.computers.factory import open_computer
-    from gui_agent.loop import run_task
     from gui_agent.models.registry import resolve_model
     from gui_agent.report import write_report_safely
     from gui_agent.trace import TraceWriter
 
+    run_task = resolve_agent(agent)
     chosen = resolve_model(model)  # fails fast (no key, bad spec) before a desktop starts
     run_dir = new_run_dir(out)
     trace = TraceWriter(run_dir)
-    console.print(f"[dim]{env} · {chosen.spec} · max {max_steps} steps · {run_dir}[/dim]")
+    console.print(f"[dim]{env} · {agent} · {chosen.spec} · max {max_steps} steps · "
+                  f"{run_dir}[/dim]")  # fmt: skip
     computer = open_computer(env, start_url=start_url, vm_url=vm_url)  # type: ignore[arg-type]
     try:
         result = run_task(goal, computer, model=chosen, max_steps=max_steps, trace=trace,
@@ -126,6 +129,9 @@ model_option = click.option("--model", default=None, metavar="SPEC",
                                  "anthropic:claude-sonnet-4-6]")  # fmt: skip
 steps_option = click.option("--max-steps", type=click.IntRange(1, MAX_STEPS), default=MAX_STEPS,
                             show_default=True, help="Cap on executed actions.")  # fmt: skip
+agent_option = click.option("--agent", default="skills", show_default=True, metavar="NAME",
+                            help="skills: the router picks a skill, the step loop finishes; "
+                                 "loop: the bare step loop.")  # fmt: skip
 out_option = click.option("--out", type=click.Path(path_type=Path), default=Path("runs"),
                           show_default=True, help="Where run folders go.")  # fmt: skip
 
@@ -138,13 +144,15 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 @model_option
 @steps_option
 @click.option("--dry-run", is_flag=True, help="Show the actions without executing them.")
+@agent_option
 @out_option
 def run(goal: str, env: str, vm_url: str | None, start_url: str | None, model: str | None,
-        max_steps: int, dry_run: bool, out: Path) -> None:  # fmt: skip
+        max_steps: int, dry_run: bool, agent: str, out: Path) -> None:  # fmt: skip
     """Work toward GOAL on a computer, at most --max-steps actions."""
     try:
         result, run_dir = run_goal(goal, env=env, model=model, max_steps=max_steps, out=out,
-                                   start_url=start_url, vm_url=vm_url, dry_run=dry_run)  # fmt: skip
+                                   start_url=start_url, vm_url=vm_url, dry_run=dry_run,
+                                   agent=agent)  # fmt: skip
     except GuiAgentError as exc:
         _fail(exc.message)
         return
@@ -165,13 +173,15 @@ def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool, out: P
     result_file = run_dir / "result.json"
     if not result_file.is_file():
         _fail(f"{run_dir} has no result.json: not a run folder")
-    goal = json.loads(result_file.read_text())["goal"]
+    recorded = json.loads(result_file.read_text())
+    goal, agent = recorded["goal"], recorded.get("agent", "loop")
     from gui_agent.models.replay import ReplayModel
 
     try:
         ReplayModel(run_dir, match="path")
         result, new_dir = run_goal(goal, env=env, model=f"replay:{run_dir}", max_steps=MAX_STEPS,
-                                   out=out, start_url=start_url, dry_run=dry_run)  # fmt: skip
+                                   out=out, start_url=start_url, dry_run=dry_run,
+                                   agent=agent)  # fmt: skip
     except GuiAgentError as exc:
         _fail(exc.message)
         return

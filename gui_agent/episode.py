@@ -58,6 +58,10 @@ class StepRecord:
     screenshot: str | None = None
     observation: str = ""
     tokens: int = 0
+    source: str = "loop"
+    """Who chose the action: "loop" (a perception call) or the skill frame that ran it."""
+    output: str = ""
+    """What an executed command or script printed (cut), for skill steps."""
 
 
 @dataclass
@@ -71,6 +75,10 @@ class EpisodeResult:
     usage: Usage = field(default_factory=Usage)
     started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
+    agent: str = "loop"
+    """What ran the episode: "loop" (the bare step loop) or "skills" (the router, `solve`)."""
+    model_calls: int = 0
+    """Model requests made, validation retries included."""
 
     @property
     def steps_executed(self) -> int:
@@ -94,6 +102,8 @@ class EpisodeResult:
             "answer": self.answer,
             "reason": self.reason,
             "model": self.model,
+            "agent": self.agent,
+            "model_calls": self.model_calls,
             "usage": self.usage.as_dict(),
             "started_at": self.started_at,
             "ended_at": self.ended_at,

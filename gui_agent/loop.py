@@ -9,11 +9,12 @@ Every episode ends with exactly one EpisodeStatus.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 
 from gui_agent import context as ctx
 from gui_agent.actions import Action, Done, Fail, describe, validate
@@ -61,6 +62,37 @@ class RepeatGuard:
         return self.count
 
 
+@dataclass
+class Episode:
+    """One running episode: what skills and the loop share while it runs.
+
+    Everything that executes something in the environment (the loop, a skill's `act` or
+    `run_command`) appends its StepRecord to `result.steps` and reserves one action of the
+    budget on the episode's root frame; see `record_step`.
+    """
+
+    goal: str
+    computer: Computer
+    result: EpisodeResult
+    policy: Policy = field(default_factory=Policy)
+    dry_run: bool = False
+    model_size: tuple[int, int] = (1280, 800)
+    on_step: StepCallback | None = None
+    settle_timeout: float = 3.0
+
+
+EpisodeBody = Callable[[Episode], EpisodeStatus]
+"""What runs inside an episode's root frame: the bare loop, or a router that may call it."""
+
+_current_episode: contextvars.ContextVar[Episode | None] = contextvars.ContextVar(
+    "gui_agent_episode", default=None
+)
+
+
+def current_episode() -> Episode | None:
+    return _current_episode.get()
+
+
 def run_task(
     goal: str,
     computer: Computer,
@@ -82,43 +114,79 @@ def run_task(
     `max_tokens` and `max_cost_usd` cap model usage (status budget_exceeded when hit).
     After each action the screen is polled until it is still, for at most `settle_timeout` s.
     """
+    return run_episode(goal, computer, continue_loop, name="run_task", agent="loop", model=model,
+                       max_steps=max_steps, policy=policy, dry_run=dry_run,
+                       model_size=model_size, on_step=on_step, trace=trace,
+                       max_tokens=max_tokens, max_cost_usd=max_cost_usd,
+                       settle_timeout=settle_timeout)  # fmt: skip
+
+
+def run_episode(
+    goal: str,
+    computer: Computer,
+    body: EpisodeBody,
+    *,
+    name: str,
+    agent: str = "loop",
+    model: Model | str | None = None,
+    max_steps: int = MAX_STEPS,
+    policy: Policy | None = None,
+    dry_run: bool = False,
+    model_size: tuple[int, int] = (1280, 800),
+    on_step: StepCallback | None = None,
+    trace: TraceWriter | None = None,
+    max_tokens: int | None = None,
+    max_cost_usd: float | None = None,
+    settle_timeout: float = 3.0,
+) -> EpisodeResult:
+    """Run `body` in a root frame `name` holding the episode's one budget; map errors to statuses.
+
+    `agent` names what ran (recorded in the result): "loop", or "skills" for the router.
+    """
     if not 1 <= max_steps <= MAX_STEPS:
         raise ConfigError(f"max_steps must be between 1 and {MAX_STEPS}, got {max_steps}")
     model_spec = model if isinstance(model, str) else getattr(model, "spec", None)
-    result = EpisodeResult(goal=goal, status=EpisodeStatus.FAILED, model=str(model_spec or ""))
+    result = EpisodeResult(goal=goal, status=EpisodeStatus.FAILED, model=str(model_spec or ""),
+                           agent=agent)  # fmt: skip
+    episode = Episode(goal, computer, result, policy=policy or Policy(), dry_run=dry_run,
+                      model_size=model_size, on_step=on_step, settle_timeout=settle_timeout)  # fmt: skip
     attach = trace.attach() if trace is not None else nullcontext()
     chosen = use_model(model) if model is not None else nullcontext()
     budget = ctx.Budget(max_actions=max_steps, max_tokens=max_tokens, max_cost_usd=max_cost_usd)
     root: ctx.CallNode | None = None
+    token = _current_episode.set(episode)
     try:
-        with attach, chosen, ctx.frame("run_task", arguments={"goal": goal}, budget=budget,
+        with attach, chosen, ctx.frame(name, arguments={"goal": goal}, budget=budget,
                                      visible_children=STEP_LINES_SHOWN) as root:
-            result.status = _episode(goal, computer, result, policy=policy or Policy(),
-                                     dry_run=dry_run, model_size=model_size, on_step=on_step,
-                                     settle_timeout=settle_timeout)  # fmt: skip
+            result.status = body(episode)
             root.output = result.summary_line()
     except (GuiAgentError, KeyboardInterrupt) as exc:
         result.status, result.reason = status_for(exc)
         log.info("episode ended: %s (%s)", result.status, result.reason)
     finally:
+        _current_episode.reset(token)
         result.ended_at = time.time()
         if root is not None:
             result.usage = total_usage(root)
+            result.model_calls = budget.model_calls
             result.model = result.model or next(_models(root), "")
     return result
 
 
-def _episode(goal: str, computer: Computer, result: EpisodeResult, *, policy: Policy,
-             dry_run: bool, model_size: tuple[int, int], on_step: StepCallback | None,
-             settle_timeout: float) -> EpisodeStatus:  # fmt: skip
+def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus:
+    """The step loop, inside the episode's frame and budget; `note` reaches the first perception.
+
+    Steps already in the episode (a skill's) keep their places: numbering continues after them.
+    """
+    goal, computer, result = episode.goal, episode.computer, episode.result
+    policy, dry_run, settle_timeout = episode.policy, episode.dry_run, episode.settle_timeout
     width, height = computer.size
     screen = computer.screenshot()
-    note: str | None = None
     rejections, guard = 0, RepeatGuard()
     while True:
         with ctx.frame("step", arguments={"n": len(result.steps) + 1}) as step:
             started = time.monotonic()
-            encoded = encode_for_model(screen, max_size=model_size)
+            encoded = encode_for_model(screen, max_size=episode.model_size)
             trace = current_trace()
             perceived = perceive(goal, encoded, note)
             action = perceived.action
@@ -176,15 +244,21 @@ def _episode(goal: str, computer: Computer, result: EpisodeResult, *, policy: Po
             finally:
                 record.duration_s = round(time.monotonic() - started, 3)
                 record.tokens = perceived_tokens(step)
-                _record_step(step, record, on_step)
+                record_step(step, record)
 
 
-def _record_step(step: ctx.CallNode, record: StepRecord, on_step: StepCallback | None) -> None:
+def record_step(step: ctx.CallNode, record: StepRecord) -> None:
+    """Write a step's record to the trace and tell the episode's `on_step` (if any).
+
+    The record must already be in the episode's `result.steps` (the loop adds it before it
+    executes, so a step that raises is still listed).
+    """
     trace = current_trace()
     if trace is not None:
         trace.write({"event": "step", "path": step.path, **asdict(record)})
-    if on_step is not None:
-        on_step(record)
+    episode = current_episode()
+    if episode is not None and episode.on_step is not None:
+        episode.on_step(record)
 
 
 def perceived_tokens(step: ctx.CallNode) -> int:

@@ -1,0 +1,166 @@
+"""`solve`: one classification call picks the kind of work, a `match` in code runs its skill.
+
+The program owns everything after the classification: which skill runs, what its result
+means for the episode, and the hand-off. A skill that returns HANDOFF (or a skill module that
+is not installed, or a skill action the policy rejected) leaves the rest of the goal to the
+step loop, inside the same episode frame and the same 15-action budget, with the skill's
+one-line summary as the loop's first note. `infeasible` ends the episode with FAIL and the
+reason (OSWorld's rule for goals that cannot be done).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any, assert_never
+
+from gui_agent import context as ctx
+from gui_agent.agentic import agentic
+from gui_agent.computers.base import (
+    Computer,
+    HasAccessibilityTree,
+    HasCDP,
+    HasFiles,
+    HasShell,
+)  # fmt: skip
+from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus, StepRecord
+from gui_agent.errors import ActionRejected
+from gui_agent.loop import Episode, continue_loop, run_episode
+from gui_agent.models.base import Model
+from skills.base import SkillResult, SkillStatus
+from skills.routes import (
+    ChromeParams,
+    FormsParams,
+    GenericParams,
+    InfeasibleParams,
+    MultiAppParams,
+    OsParams,
+    Route,
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
+SkillEntry = Callable[..., SkillResult]
+
+
+@agentic(summarize=lambda route: f"route: {route.kind}")
+def route_goal(goal: str, computer_can: str) -> Route:
+    """Classify the goal into the one kind of work that fits best, and extract its parameters.
+
+    Kinds:
+    - chrome: the goal is about the Chrome/Chromium browser itself (settings, profile,
+      bookmarks, history, extensions, tabs, downloads, cookies, search engine, fonts) or work
+      on a web site in the browser (searching, reading, navigating).
+    - forms: filling in fields of a web form (and submitting it) with values the goal gives.
+    - os: a change or question a shell command answers: files and folders, permissions,
+      users, system settings with a command-line tool, installed packages, processes.
+    - multi_app: work on document files: spreadsheets, word-processor documents,
+      presentations, PDFs, CSV, archives; moving data between files or applications.
+    - generic: anything else, done on the screen step by step (a desktop application's GUI).
+    - infeasible: the goal asks for something that does not exist or cannot be done here (a
+      feature the application does not have, an impossible request); say why in `reason`.
+
+    `computer_can` lists what the program can do on this computer besides the screen. Extract
+    only parameters the goal states; leave the others at their defaults.
+    """
+
+
+def solve(
+    goal: str,
+    computer: Computer,
+    *,
+    model: Model | str | None = None,
+    max_steps: int = MAX_STEPS,
+    **options: Any,
+) -> EpisodeResult:
+    """Route `goal` to a skill, then (if it hands off) the step loop: one episode, one budget.
+
+    Takes the same keyword options as `gui_agent.loop.run_task` (policy, dry_run, on_step,
+    trace, max_tokens, max_cost_usd, settle_timeout, model_size).
+    """
+    return run_episode(goal, computer, route_and_run, name="solve", agent="skills",
+                       model=model, max_steps=max_steps, **options)  # fmt: skip
+
+
+def capabilities(computer: Computer) -> str:
+    can = [
+        ("run shell commands", isinstance(computer, HasShell) and computer.allows_shell),
+        ("read and write files", isinstance(computer, HasFiles)),
+        ("read the browser over CDP", isinstance(computer, HasCDP)),
+        ("read the accessibility tree", isinstance(computer, HasAccessibilityTree)),
+    ]
+    return ", ".join(text for text, present in can if present) or "only the screen"
+
+
+def route_and_run(episode: Episode) -> EpisodeStatus:
+    """The body of a `solve` episode."""
+    route = route_goal(episode.goal, capabilities(episode.computer))
+    match route:
+        case InfeasibleParams():
+            return _finish(episode, SkillResult(SkillStatus.FAILED, route.reason), "router")
+        case GenericParams():
+            return continue_loop(episode)
+        case ChromeParams():
+            entry = _optional_entry("skills.chrome", "run_chrome")
+        case FormsParams():
+            entry = _optional_entry("skills.forms", "run_forms")
+        case OsParams():
+            entry = _optional_entry("skills.os", "run_os")
+        case MultiAppParams():
+            entry = _optional_entry("skills.multi_app", "run_multi_app")
+        case _:
+            assert_never(route)
+    if entry is None:
+        return continue_loop(episode)
+    with ctx.frame(route.kind, arguments={"params": route}) as node:
+        try:
+            result = entry(episode.goal, episode.computer, params=route)
+        except ActionRejected as exc:
+            result = SkillResult(SkillStatus.HANDOFF, f"an action was refused: {exc.message}")
+        node.output = result
+        node.summary = result.summary_line()
+    return _finish(episode, result, route.kind)
+
+
+def _finish(episode: Episode, result: SkillResult, source: str) -> EpisodeStatus:
+    """Turn a skill's result into the episode's status (or hand the rest to the loop)."""
+    steps = episode.result.steps
+    match result.status:
+        case SkillStatus.DONE:
+            episode.result.answer = result.answer
+            steps.append(_terminal(len(steps) + 1, {"kind": "done", "answer": result.answer},
+                                   "done", result.summary, source))  # fmt: skip
+            return EpisodeStatus.DONE
+        case SkillStatus.FAILED:
+            episode.result.reason = result.summary
+            steps.append(_terminal(len(steps) + 1, {"kind": "fail", "reason": result.summary},
+                                   f"fail: {result.summary}", result.summary, source))  # fmt: skip
+            return EpisodeStatus.FAILED
+        case SkillStatus.BLOCKED:
+            episode.result.reason = result.summary
+            return EpisodeStatus.BLOCKED
+        case SkillStatus.HANDOFF:
+            note = (f"The program's {source} skill worked on this goal first: {result.summary}. "
+                    "Continue from the current screen; do not redo what is already done.")  # fmt: skip
+            return continue_loop(episode, note=note)
+        case _:
+            assert_never(result.status)
+
+
+def _terminal(index: int, action: dict[str, Any], description: str, why: str,
+              source: str) -> StepRecord:  # fmt: skip
+    return StepRecord(index=index, action=action, description=description, executed=False,
+                      observation=why, source=source)  # fmt: skip
+
+
+def _optional_entry(module_name: str, function: str) -> SkillEntry | None:
+    """A skill's entry point, or None when that skill is not installed (the loop runs instead)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        log.info("skill module %s is not installed; the step loop runs instead", module_name)
+        return None
+    entry = getattr(module, function, None)
+    return entry if callable(entry) else None

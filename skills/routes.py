@@ -1,0 +1,76 @@
+"""The router's closed set: one typed parameter record per kind of work.
+
+The router's one classification call returns exactly one of these; each skill's entry point
+receives its own record as `params`. They hold what the goal *says* (a URL, a setting, file
+names), extracted once, so a skill does not have to ask again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ChromeParams(BaseModel):
+    """Work in the Chrome/Chromium browser: its settings and state, tabs, pages, web sites."""
+
+    kind: Literal["chrome"] = "chrome"
+    task: str = Field(description="one line: what to do in the browser, in the goal's terms")
+    url: str | None = Field(default=None, description="a URL or site the goal names, if any")
+    setting: str | None = Field(
+        default=None, description="the browser setting or state the goal is about, if any"
+    )
+    value: str | None = Field(default=None, description="the value it should get, if stated")
+
+
+class FormsParams(BaseModel):
+    """Fill in and maybe submit a form on a page that is open or named."""
+
+    kind: Literal["forms"] = "forms"
+    url: str | None = Field(default=None, description="the page with the form, if named")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="field label -> value, for values the goal states"
+    )
+    submit: bool = Field(default=True, description="whether the goal asks to submit")
+
+
+class OsParams(BaseModel):
+    """Operating-system work a shell command can do: files, folders, settings, packages."""
+
+    kind: Literal["os"] = "os"
+    task: str = Field(description="one line: the change or answer the goal wants")
+    paths: list[str] = Field(default_factory=list, description="paths the goal names")
+    needs_root: bool = Field(default=False, description="whether it needs administrator rights")
+
+
+class MultiAppParams(BaseModel):
+    """Work centred on files across applications: spreadsheets, documents, slides, PDFs."""
+
+    kind: Literal["multi_app"] = "multi_app"
+    inputs: list[str] = Field(
+        default_factory=list, description="files or folders the goal names as input"
+    )
+    output: str | None = Field(default=None, description="the file the result goes to, if named")
+    apps: list[str] = Field(default_factory=list, description="applications the goal names")
+
+
+class GenericParams(BaseModel):
+    """Anything else: work that needs the screen, step by step."""
+
+    kind: Literal["generic"] = "generic"
+    app: str | None = Field(default=None, description="the application involved, if clear")
+
+
+class InfeasibleParams(BaseModel):
+    """The goal asks for something that does not exist or cannot be done on this computer."""
+
+    kind: Literal["infeasible"] = "infeasible"
+    reason: str = Field(description="why it cannot be done, one sentence")
+
+
+Route = Annotated[
+    ChromeParams | FormsParams | OsParams | MultiAppParams | GenericParams | InfeasibleParams,
+    Field(discriminator="kind"),
+]
+RouteKind = Literal["chrome", "forms", "os", "multi_app", "generic", "infeasible"]
