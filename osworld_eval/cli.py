@@ -7,6 +7,7 @@ folder; --index is a path, or a file name looked up in that folder (`test_all.js
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections import Counter
@@ -258,6 +259,13 @@ def _progress_line(p: RunProgress) -> str:
     show_default=True,
     help="Cap on executed actions per task (the paper's is 15).",
 )
+@click.option(
+    "--agent",
+    default="skills",
+    show_default=True,
+    metavar="NAME",
+    help="skills: the router and skills, then the step loop; loop: the bare step loop.",
+)
 @click.option("--resume", is_flag=True, help="Finish an earlier run: rerun only unfinished tasks.")
 @click.option(
     "--results",
@@ -284,6 +292,7 @@ def run(
     num_envs: int,
     model: str | None,
     max_steps: int,
+    agent: str,
     resume: bool,
     results: Path,
     cache_dir: Path,
@@ -302,8 +311,10 @@ def run(
         limit = max_envs(config)
         if limit is not None and num_envs > limit:
             _fail(f"{vm_config} gives at most {limit} environment(s); use --num-envs {limit}")
+        from gui_agent.agents import resolve_agent
         from gui_agent.models.registry import resolve_model
 
+        resolve_agent(agent)  # an unknown name fails here, before any environment starts
         chosen = resolve_model(model)
         factory = environment_factory(config, cache_dir=cache_dir)
     except GuiAgentError as exc:
@@ -315,7 +326,7 @@ def run(
         )
     run_dir = run_folder(results, chosen.spec)
     console.print(
-        f"[dim]{len(tasks)} tasks · {chosen.spec} · max {max_steps} steps · "
+        f"[dim]{len(tasks)} tasks · {agent} · {chosen.spec} · max {max_steps} steps · "
         f"{num_envs} env(s) · {run_dir}[/dim]",
         highlight=False,
     )
@@ -342,7 +353,7 @@ def run(
                 num_envs=num_envs,
                 resume=resume,
                 cache_dir=cache_dir,
-                run_one=task_run.run_one_task,
+                run_one=functools.partial(task_run.run_one_task, agent=agent),
                 on_progress=on_progress,
             )
         except GuiAgentError as exc:

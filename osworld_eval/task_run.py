@@ -33,11 +33,11 @@ from typing import assert_never
 
 from pydantic import BaseModel
 
+from gui_agent.agents import resolve_agent
 from gui_agent.computers.base import Computer
 from gui_agent.computers.vm import VMComputer
 from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus
 from gui_agent.errors import EnvError, SetupError
-from gui_agent.loop import run_task
 from gui_agent.models.base import Model
 from gui_agent.report import write_report_safely
 from gui_agent.trace import TraceWriter
@@ -78,6 +78,8 @@ class TaskOutcome(BaseModel):
     cost_usd: float = 0.0
     duration_s: float = 0.0
     message: str = ""
+    agent: str = ""
+    """What attempted the task: "skills" (the router) or "loop" (the bare step loop)."""
 
 
 @dataclass
@@ -127,7 +129,8 @@ skills router here (one line) when it exists."""
 def step_loop_agent(
     *, model: Model | str, max_steps: int = MAX_STEPS, settle_timeout: float = 3.0
 ) -> Agent:
-    """The default agent: `run_task(task.instruction, computer, ...)`."""
+    """The bare step loop: `run_task(task.instruction, computer, ...)`."""
+    run_task = resolve_agent("loop")
 
     def attempt(task: Task, computer: Computer) -> EpisodeResult:
         return run_task(
@@ -160,9 +163,11 @@ def run_one_task(
     max_steps: int = MAX_STEPS,
     result_dir: Path,
     cache_dir: Path,
-    agent: Agent | None = None,
+    agent: Agent | str | None = None,
 ) -> TaskOutcome:
     """Set `task` up on `environment`, attempt it, score it; write the result folder.
+
+    `agent` is a registered agent's name ("skills", "loop"; None means "loop") or a callable.
 
     `cache_dir` is OSWorld's file cache (`<cache_dir>/<task_id>/...`) for downloads during
     setup; scoring reads fixtures through `environment.eval_env.cache_dir`.
@@ -193,7 +198,7 @@ def _run(
     max_steps: int,
     result_dir: Path,
     cache_dir: Path,
-    agent: Agent | None,
+    agent: Agent | str | None,
 ) -> None:
     def setup(steps: list[SetupStep]) -> None:
         run_setup(steps, api=environment.server, env=environment.eval_env, task_id=task.id,
@@ -211,6 +216,7 @@ def _run(
     episode = _attempt(task, environment, result_dir, model=model, max_steps=max_steps,
                        agent=agent)  # fmt: skip
     outcome.episode_status = episode.status.value
+    outcome.agent = episode.agent
     outcome.steps = episode.steps_executed
     outcome.input_tokens = episode.usage.input_tokens + episode.usage.cache_read_tokens
     outcome.input_tokens += episode.usage.cache_write_tokens
@@ -253,14 +259,15 @@ def _attempt(
     *,
     model: Model | str,
     max_steps: int,
-    agent: Agent | None,
+    agent: Agent | str | None,
 ) -> EpisodeResult:
     trace = TraceWriter(result_dir)
     trajectory = TrajectoryWriter(result_dir, images_dir=trace.images_dir)
     try:
-        if agent is None:
-            episode = run_task(task.instruction, environment.computer, model=model,
-                               max_steps=max_steps, trace=trace, on_step=trajectory.on_step)  # fmt: skip
+        if agent is None or isinstance(agent, str):
+            run_agent = resolve_agent(agent or "loop")
+            episode = run_agent(task.instruction, environment.computer, model=model,
+                                max_steps=max_steps, trace=trace, on_step=trajectory.on_step)  # fmt: skip
         else:
             with trace.attach():
                 episode = agent(task, environment.computer)

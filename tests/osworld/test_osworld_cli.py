@@ -182,6 +182,19 @@ def test_run_writes_results_and_the_report(
     assert again.exit_code == 2 and "--resume" in " ".join(again.output.split())
     resumed = invoke(*args, "--resume")
     assert resumed.exit_code == 0 and sum(fakes[1].calls.values()) == 4
+    assert fakes[1].agents == {"skills"}  # the default
+
+
+def test_run_with_the_bare_loop_and_with_an_unknown_agent(
+    small_examples: Path, fakes: tuple[Factory, FakeRunOne], tmp_path: Path
+) -> None:
+    args = ["run", "--examples", small_examples, "--index", "test_small.json", "--domains",
+            "os", "--model", MODEL, "--results", tmp_path / "results"]  # fmt: skip
+    assert invoke(*args, "--agent", "loop").exit_code == 0
+    assert fakes[1].agents == {"loop"}
+    unknown = invoke(*args, "--agent", "wizard")
+    assert unknown.exit_code == 2 and "no agent named 'wizard'" in unknown.output
+    assert "loop, skills" in unknown.output
 
 
 def test_run_on_a_vm_config(

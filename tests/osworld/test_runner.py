@@ -107,9 +107,12 @@ class FakeRunOne:
     statuses: dict[str, list[TaskStatus]] = field(default_factory=dict)
     interrupt_at: int | None = None
     calls: Counter[str] = field(default_factory=Counter)
+    agents: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, task, environment, *, model, max_steps, result_dir, cache_dir):  # noqa: ANN001
+    def __call__(self, task, environment, *, model, max_steps, result_dir, cache_dir,  # noqa: ANN001
+                 agent="loop"):  # fmt: skip
+        self.agents.add(agent)
         assert not environment.computer.closed.is_set(), "ran on a closed environment"
         assert result_dir.is_dir() and not any(result_dir.iterdir()), "folder not fresh"
         with self.lock:
