@@ -236,8 +236,10 @@ def serve(host: str, port: int, token: str | None, width: int, height: int) -> N
 
 def _add_own_commands() -> None:
     from gui_agent.report.cli import view
+    from gui_agent.review_cli import review
 
     main.add_command(view)
+    main.add_command(review)
 
 
 def _add_plugin_groups() -> None:

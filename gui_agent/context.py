@@ -330,7 +330,7 @@ def render_context_under(parent: CallNode | None, *, start_seq: int) -> str:
         args = ", ".join(f"{k}={v}" for k, v in ancestor.arguments.items())
         lines.append(f"\n## {ancestor.name}({args})")
         returned = ancestor.returned_children(before_seq=start_seq)
-        if returned:
+        if returned and ancestor.visible_children > 0:  # 0: siblings stay out of sight entirely
             shown = returned[-ancestor.visible_children :]
             if len(returned) > len(shown):
                 lines.append(f"({len(returned) - len(shown)} earlier calls returned; not shown)")
