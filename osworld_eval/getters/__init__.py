@@ -18,6 +18,7 @@ from osworld_eval.getters import (
     slides,
     system,
     vscode,
+    web_pages,
 )
 from osworld_eval.getters.base import (
     DEFAULT_CHROME_PROFILE_DIR,
@@ -81,6 +82,12 @@ GETTERS: dict[str, Getter] = {
     "open_tabs_info": chrome_tabs.get_open_tabs_info,
     "chrome_appearance_mode_ui": chrome_tabs.get_chrome_appearance_mode_ui,
     "active_tab_html_parse": chrome_html.get_active_tab_html_parse,
+    # live web pages through the scored machine's browser
+    "pdf_from_url": web_pages.get_pdf_from_url,
+    "info_from_website": web_pages.get_info_from_website,
+    "gotoRecreationPage_and_get_html_content": (
+        web_pages.get_gotoRecreationPage_and_get_html_content
+    ),
 }
 
 __all__ = [

@@ -4,7 +4,7 @@ A metric is called as OSWorld calls it: `metric(result, expected, **options)`, o
 `metric(result, **options)` when the task has no expected getter, and returns a score in [0, 1].
 
 Tasks using each func in the chrome, os and multi_apps domains (171 tasks), most used first;
-[-] marks the ones we do not implement (they need librosa or python-pptx):
+all are implemented:
 check_include_exclude 19, check_direct_json_object 17, compare_table 16, exact_match 15,
 is_expected_url_pattern_match 10, compare_docx_files 9, infeasible 9, compare_pdfs 8,
 is_expected_tabs 4, compare_text_file 4, compare_images 4, check_list 4,
@@ -12,12 +12,12 @@ is_expected_active_tab 4, compare_archive 3, compare_csv 3, is_expected_bookmark
 check_thunderbird_folder 2, compare_docx_tables 2, file_contains 2, compare_image_list 2,
 check_structure_sim 2, is_in_list 2, check_json 2, diff_text_file 2,
 check_python_file_by_test_suite 2, match_in_list 2, compare_htmls 1, compare_zip_files 1,
-compare_python_pure_text 1, check_image_file_size 1, compare_audios 1 [-],
+compare_python_pure_text 1, check_image_file_size 1, compare_audios 1,
 is_expected_installed_extensions 1, compare_image_text 1, compare_config 1,
 compare_pdf_images 1, check_brightness_decrease_and_structure_sim 1,
 check_structure_sim_with_threshold 1, check_image_size 1, is_extension_installed 1,
 compare_docx_images 1, compare_references 1, check_accessibility_tree 1, compare_epub 1,
-compare_result_files 1, compare_docx_files_and_ignore_new_lines 1, compare_pptx_files 1 [-],
+compare_result_files 1, compare_docx_files_and_ignore_new_lines 1, compare_pptx_files 1,
 check_line_number 1, fuzzy_place_math 1, check_mp3_meta 1,
 compare_conference_city_in_order 1, literal_match 1, is_expected_search_query 1,
 is_in_vm_clickboard 1, is_cookie_deleted 1, check_history_deleted 1, is_shortcut_on_desktop 1,
@@ -33,6 +33,7 @@ from typing import Any
 from osworld_eval.metrics import (
     accessibility,
     archives,
+    audio_similarity,
     audio_tags,
     chrome,
     desktop,
@@ -42,6 +43,7 @@ from osworld_eval.metrics import (
     json_checks,
     pdf,
     python_tests,
+    slides,
     table,
     text_files,
 )
@@ -122,6 +124,9 @@ METRICS: dict[str, Metric] = {
     "is_extension_installed": desktop.is_extension_installed,
     # audio
     "check_mp3_meta": audio_tags.check_mp3_meta,
+    "compare_audios": audio_similarity.compare_audios,
+    # presentations
+    "compare_pptx_files": slides.compare_pptx_files,
     # code
     "check_python_file_by_test_suite": python_tests.check_python_file_by_test_suite,
 }
@@ -135,6 +140,8 @@ def unsupported_options(func: str, options: dict[str, Any]) -> list[str]:
         kind = options.get("file_type", "text")
         if kind not in archives.ARCHIVE_FILE_TYPES:
             return [f"compare_archive file_type {kind}"]
+    if func == "compare_pptx_files":
+        return slides.unknown_options(options)
     return []
 
 

@@ -92,3 +92,47 @@ def minimal_pdf(path: Path, lines: list[str]) -> str:
     )
     path.write_bytes(out)
     return str(path)
+
+
+def pptx(
+    path: Path,
+    slides: Sequence[Sequence[str]],
+    *,
+    notes: Sequence[str] | None = None,
+    bold: bool | None = None,
+    left_inches: float = 1.0,
+) -> str:
+    """A deck: one slide per entry, one text box per string, optional speaker notes per slide."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    blank = deck.slide_layouts[6]
+    for index, texts in enumerate(slides):
+        slide = deck.slides.add_slide(blank)
+        for row, content in enumerate(texts):
+            box = slide.shapes.add_textbox(
+                Inches(left_inches), Inches(1 + row), Inches(6), Inches(1)
+            )
+            run = box.text_frame.paragraphs[0].add_run()
+            run.text = content
+            run.font.bold = bold
+        if notes is not None and notes[index]:
+            slide.notes_slide.notes_text_frame.text = notes[index]
+    deck.save(str(path))
+    return str(path)
+
+
+def wav(path: Path, *, tone_hz: float | None, seconds: float = 1.0, rate: int = 22_050,
+        amplitude: float = 0.5) -> str:  # fmt: skip
+    """A mono WAV: a sine tone, white noise (tone_hz None) or silence (seconds 0)."""
+    import numpy as np
+    import soundfile
+
+    times = np.arange(int(rate * seconds)) / rate
+    if tone_hz is None:
+        samples = np.random.default_rng(7).normal(0.0, amplitude / 2, times.size)
+    else:
+        samples = amplitude * np.sin(2 * np.pi * tone_hz * times)
+    soundfile.write(str(path), samples, rate)
+    return str(path)
