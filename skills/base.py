@@ -17,6 +17,7 @@ CDP reads, reading a file back.
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from dataclasses import dataclass
@@ -127,23 +128,29 @@ def _shell_of(computer: Computer) -> HasShell:
     return computer
 
 
-def run_command(computer: Computer, command: str, *, timeout: float = 60.0,
-                why: str = "") -> ShellResult:  # fmt: skip
+def run_command(computer: Computer, command: str, *, timeout: float = 60.0, why: str = "",
+                sudo_password: str | None = None) -> ShellResult:  # fmt: skip
     """One step: run a shell command through the computer's HasShell capability.
 
     The policy's shell rules apply (a refused command raises ActionRejected, nothing runs); a
-    non-zero exit is a result, not an error.
+    non-zero exit is a result, not an error. With `sudo_password` (the environment's, never
+    one a model wrote) every `sudo` in the command reads it on stdin; the password appears in
+    no record.
     """
     shell = _shell_of(computer)
     validate(Shell(command=command), width=1, height=1, allow_shell=True)
     _policy().check(Shell(command=command))
+    executed = command
+    if sudo_password is not None and re.search(r"\bsudo\b", command):
+        executed = (f"sudo() {{ printf '%s\\n' {shlex.quote(sudo_password)} | "
+                    f"command sudo -S -p '' \"$@\"; }}\n{command}")  # fmt: skip
     with ctx.frame("shell", arguments={"command": command, "why": why}) as node:
         started = time.monotonic()
         record = _step("shell", {"command": command}, f"shell {command[:60]!r}", why)
         try:
             if _dry_run():
                 return ShellResult(returncode=0, output="", error="dry run: not executed")
-            result = shell.run_shell(command, timeout=timeout)
+            result = shell.run_shell(executed, timeout=timeout)
             record.description += f" -> exit {result.returncode}"
             record.output = (result.output + result.error)[:STEP_OUTPUT_CHARS]
             node.output = {"returncode": result.returncode, "output": result.output[-500:],

@@ -25,7 +25,7 @@ from gui_agent.computers.base import (
     HasShell,
 )  # fmt: skip
 from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus, StepRecord
-from gui_agent.errors import ActionRejected
+from gui_agent.errors import ActionRejected, GuiAgentError
 from gui_agent.loop import Episode, continue_loop, run_episode
 from gui_agent.models.base import Model
 from skills.base import SkillResult, SkillStatus
@@ -61,7 +61,9 @@ def route_goal(goal: str, computer_can: str) -> Route:
       feature the application does not have, an impossible request); say why in `reason`.
 
     `computer_can` lists what the program can do on this computer besides the screen. Extract
-    only parameters the goal states; leave the others at their defaults.
+    only parameters the goal states; leave the others at their defaults. For os, when one
+    command clearly does the task, fill `proposal` (the command and the effect the program
+    will check afterwards) so the program need not ask again.
     """
 
 
@@ -83,13 +85,22 @@ def solve(
 
 
 def capabilities(computer: Computer) -> str:
+    """What the program can do on `computer` besides the screen, for the router's prompt."""
     can = [
-        ("run shell commands", isinstance(computer, HasShell) and computer.allows_shell),
-        ("read and write files", isinstance(computer, HasFiles)),
-        ("read the browser over CDP", isinstance(computer, HasCDP)),
-        ("read the accessibility tree", isinstance(computer, HasAccessibilityTree)),
+        ("run shell commands", lambda: isinstance(computer, HasShell) and computer.allows_shell),
+        ("read and write files", lambda: isinstance(computer, HasFiles)),
+        ("read the browser over CDP", lambda: isinstance(computer, HasCDP)),
+        ("read the accessibility tree", lambda: isinstance(computer, HasAccessibilityTree)),
     ]
-    return ", ".join(text for text, present in can if present) or "only the screen"
+    return ", ".join(text for text, present in can if _safely(present)) or "only the screen"
+
+
+def _safely(check: Callable[[], bool]) -> bool:
+    """A capability check; a computer whose property raises (no browser running) lacks it."""
+    try:
+        return check()
+    except GuiAgentError:
+        return False
 
 
 def route_and_run(episode: Episode) -> EpisodeStatus:

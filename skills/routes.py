@@ -35,6 +35,32 @@ class FormsParams(BaseModel):
     submit: bool = Field(default=True, description="whether the goal asks to submit")
 
 
+class Effect(BaseModel):
+    """What a command should leave behind, in a form the program can check by itself.
+
+    setting: `target` is "<gsettings schema> <key>", `value` the value it should read back;
+    file_exists / file_absent: `target` is the path; file_contains: `target` the path and
+    `value` the text; output_contains: the command prints `value`; answer: the command prints
+    the answer the goal asks for (its last line); exit_zero: nothing more to check.
+    """
+
+    kind: Literal["setting", "file_exists", "file_absent", "file_contains", "output_contains",
+                  "answer", "exit_zero"]  # fmt: skip
+    target: str = ""
+    value: str = ""
+
+
+class CommandProposal(BaseModel):
+    """One non-interactive bash command for the task, and how to tell that it worked."""
+
+    command: str | None = Field(
+        description="the command (run as the desktop user; prefix sudo where root is needed); "
+        "null when no command can do it and the graphical interface is needed"
+    )
+    intent: str = Field(description="one line: what the command does")
+    expected_effect: Effect
+
+
 class OsParams(BaseModel):
     """Operating-system work a shell command can do: files, folders, settings, packages."""
 
@@ -42,6 +68,9 @@ class OsParams(BaseModel):
     task: str = Field(description="one line: the change or answer the goal wants")
     paths: list[str] = Field(default_factory=list, description="paths the goal names")
     needs_root: bool = Field(default=False, description="whether it needs administrator rights")
+    proposal: CommandProposal | None = Field(
+        default=None, description="the command, when one command clearly does the task"
+    )
 
 
 class MultiAppParams(BaseModel):
