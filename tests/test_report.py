@@ -220,3 +220,30 @@ def test_the_report_in_chromium(report: Path, chromium_page: Any) -> None:
     assert page.locator("#calltree details.node:not([open])").count() == 0
     assert page.locator("#calltree .impl-stabilized").count() == 1
     assert problems == []
+
+
+def test_steps_a_skill_took_show_the_skill_its_reason_and_output(tmp_path: Path) -> None:
+    from gui_agent.actions import Click
+    from gui_agent.loop import continue_loop, run_episode
+    from skills.base import act as skill_act
+    from skills.base import run_command
+
+    def body(episode: Any) -> Any:
+        with frame("os.tidy", arguments={"goal": episode.goal}) as node:
+            run_command(episode.computer, "echo tidied", why="tidy the desktop")
+            skill_act(episode.computer, Click(x=40, y=60), why="focus the window")
+            node.summary = "tidied"
+        return continue_loop(episode)
+
+    trace = TraceWriter(tmp_path)
+    result = run_episode("tidy up", FakeComputer(allow_shell=True), body, name="solve",
+                         model=ScriptedModel([act("done", answer="tidy")]), trace=trace)  # fmt: skip
+    trace.close()
+    result.write(tmp_path)
+    view = load_run(tmp_path)
+    assert [(s.source, s.action["kind"]) for s in view.steps] == [
+        ("os.tidy", "shell"), ("os.tidy", "click"), ("loop", "done")]
+    assert view.steps[0].why == "tidy the desktop" and view.steps[0].observation == ""
+    page = write_report(tmp_path).read_text()
+    assert "focus the window" in page and "os.tidy" in page and "tidied" in page
+    assert page.count('class="step"') == 3

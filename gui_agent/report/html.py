@@ -209,6 +209,8 @@ def _step(view: RunView, step: StepView) -> str:
         rows.append(("by", step.source))
     if step.why:
         rows.append(("why", step.why))
+    if step.output:
+        rows.append(("output", _clip(step.output, ARG_CHARS)))
     if step.snap is not None:
         s = step.snap
         rows.append(("snapped", f"({s.from_point[0]:g}, {s.from_point[1]:g}) -> "

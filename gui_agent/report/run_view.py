@@ -47,6 +47,7 @@ class StepView:
     path: str | None = None
     source: str = ""
     why: str = ""
+    output: str = ""
     snap: Snap | None = None
     screen_size: tuple[int, int] | None = None
     t: float | None = None
@@ -145,13 +146,17 @@ def _size(value: Any) -> tuple[int, int] | None:
 def step_from_record(record: dict[str, Any], *, fallback_index: int) -> StepView:
     action = record.get("action")
     action = action if isinstance(action, dict) else {"kind": str(action or "?")}
-    source = record.get("source") or record.get("skill") or ""
+    source = str(record.get("source") or record.get("skill") or "")
+    by_skill = source not in ("", "loop")
+    observation = str(record.get("observation") or "")
+    # skills record their reason for a step in `observation` (they perceive nothing)
+    why = str(record.get("why") or (observation if by_skill else ""))
     index = record.get("index")
     return StepView(
         index=index if isinstance(index, int) else fallback_index,
         action=action,
         description=str(record.get("description") or action.get("kind", "?")),
-        observation=str(record.get("observation") or ""),
+        observation="" if by_skill and why == observation else observation,
         executed=bool(record.get("executed", False)),
         rejected=record.get("rejected") or None,
         screen_changed=record.get("screen_changed"),
@@ -159,8 +164,9 @@ def step_from_record(record: dict[str, Any], *, fallback_index: int) -> StepView
         tokens=int(_number(record.get("tokens"))),
         screenshot=record.get("screenshot") or None,
         path=record.get("path"),
-        source=str(source),
-        why=str(record.get("why") or ""),
+        source=source,
+        why=why,
+        output=str(record.get("output") or ""),
         snap=parse_snap(record),
         screen_size=_size(record.get("screen_size")),
         t=record.get("t") if isinstance(record.get("t"), int | float) else None,
@@ -202,18 +208,28 @@ def load_run(run_dir: Path) -> RunView:
         view.started_at = min(start for start, _ in view.node_times.values())
     _read_summary(view, result)
     _read_outcome(view, _json_file(run_dir / "outcome.json"))
-    step_records = [r for r in records if r.get("event") == "step"]
-    if step_records:
-        view.steps = [step_from_record(r, fallback_index=i + 1) for i, r in enumerate(step_records)]
-    elif result is not None:
-        actions = result.get("actions") or []
-        view.steps = [step_from_record(a, fallback_index=i + 1)
-                      for i, a in enumerate(actions) if isinstance(a, dict)]  # fmt: skip
+    view.steps = _merged_steps(result, [r for r in records if r.get("event") == "step"])
     _attach_step_costs(view)
     if not view.steps_executed:
         view.steps_executed = sum(1 for s in view.steps if s.executed)
     view.review = _json_file(run_dir / "review.json")
     return view
+
+
+def _merged_steps(result: dict[str, Any] | None,
+                  step_records: list[dict[str, Any]]) -> list[StepView]:  # fmt: skip
+    """The episode's steps (result.json, the complete list) with what only the trace has (the
+    node path, the time); steps only the trace has (a run that crashed) are kept too."""
+    actions = result.get("actions") if result is not None else None
+    listed = [a for a in actions if isinstance(a, dict)] if isinstance(actions, list) else []
+    traced = {r["index"]: r for r in step_records if isinstance(r.get("index"), int)}
+    merged: list[dict[str, Any]] = []
+    for step in listed:
+        extra = traced.pop(step["index"], {}) if isinstance(step.get("index"), int) else {}
+        merged.append({**extra, **step, **{k: extra[k] for k in ("path", "t") if k in extra}})
+    merged.extend(r for r in step_records if r.get("index") in traced or "index" not in r)
+    merged.sort(key=lambda r: r["index"] if isinstance(r.get("index"), int) else 10**6)
+    return [step_from_record(r, fallback_index=i + 1) for i, r in enumerate(merged)]
 
 
 def _read_summary(view: RunView, result: dict[str, Any] | None) -> None:
