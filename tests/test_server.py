@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,24 @@ def test_a_failing_command_reports_its_exit_code(vm: VMComputer) -> None:
 def test_a_command_past_its_timeout_is_killed(vm: VMComputer) -> None:
     result = vm.run_shell("sleep 60", timeout=1)
     assert result.returncode == -1 and "timed out" in result.error
+
+
+@needs_xvfb
+def test_served_commands_run_the_servers_own_python(server: DesktopServer, vm: VMComputer) -> None:
+    """`python`/`python3` in a served command is this venv's interpreter, whatever PATH holds
+    (a symlink to it would start the machine's base interpreter, without pyautogui)."""
+    probe = "import sys, pyautogui; print(sys.prefix)"
+    for name in ("python", "python3"):
+        shell = vm.run_shell(f'{name} -c "{probe}"', timeout=60)
+        assert (shell.returncode, shell.output.strip()) == (0, sys.prefix), shell.error
+        argv = httpx.post(
+            server.url + "/execute",
+            json={"command": [name, "-c", probe], "shell": False},
+            timeout=60,
+        ).json()
+        assert (argv["returncode"], argv["output"].strip()) == (0, sys.prefix), argv["error"]
+    ran = httpx.post(server.url + "/run_python", json={"code": probe}, timeout=60).json()
+    assert ran["output"].strip() == sys.prefix
 
 
 @needs_xvfb

@@ -2,7 +2,8 @@
 
 With `root` set, the machine's paths are looked up under that folder, so a test can lay out
 `<root>/home/user/Desktop/x.xlsx` and score a real task that names `/home/user/Desktop/x.xlsx`.
-Commands run as local subprocesses with HOME and the working folder set to the mapped home.
+Commands run as local subprocesses with HOME and the working folder set to the mapped home,
+and `python`/`python3` meaning this interpreter.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gui_agent.computers.own_python import python_wrapper_dir
 from osworld_eval.getters.base import DEFAULT_CHROME_PROFILE_DIR, CommandResult, RemoteFileMissing
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,9 @@ class LocalEvalEnv:
         if isinstance(args, list):
             args = [str(self.local_path(a)) if a.startswith("~/") else a for a in args]
         home = self.local_path(self.home)
-        env = {**os.environ, "HOME": str(home)}
+        # `python3` in a command is this interpreter, never the machine's global one.
+        path = os.pathsep.join([str(python_wrapper_dir()), os.environ.get("PATH", os.defpath)])
+        env = {**os.environ, "HOME": str(home), "PATH": path}
         cwd = home if home.is_dir() else None
         try:
             done = subprocess.run(

@@ -4,6 +4,10 @@ The server puts a folder of tiny scripts first on its children's PATH; each one 
 (`python -I shims.py <name> <args...>`: standard library only, so it starts fast and imports
 nothing of ours), so a command finds the stand-in whether it is an argv list or a shell string.
 
+- `python`, `python3`, `python3.N`: the server's own interpreter (the project's venv; see
+  gui_agent/computers/own_python.py), so an OSWorld client's `python -c "import pyautogui;..."`
+  finds pyautogui whatever the machine's global python3 has installed.
+
 - `google-chrome`, `google-chrome-stable`, `chromium-browser`: Debian's Chromium with the flags
   it needs here, on the profile `$HOME/.config/google-chrome` (tasks edit its Preferences). The
   requested `--remote-debugging-port` is kept, so `google-chrome --remote-debugging-port=1337`
@@ -69,10 +73,10 @@ def write_shims(folder: Path) -> None:
             f'#!/bin/sh\nexec "{sys.executable}" -I "{Path(__file__).resolve()}" {name} "$@"\n'
         )
         script.chmod(0o755)
-    for name in ("python", "python3"):
-        link = folder / name
-        if not link.exists():
-            link.symlink_to(sys.executable)
+    # Imported here: this file also runs as a standard-library-only script.
+    from gui_agent.computers.own_python import write_python_wrappers
+
+    write_python_wrappers(folder)
 
 
 def chromium_path() -> str | None:
