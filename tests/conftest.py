@@ -11,6 +11,29 @@ import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
+from tests.global_python_guard import GlobalPythonGuard, report
+
+# --- No global Python ---------------------------------------------------------------------
+# Stubs for python/python3 first on PATH for the whole session: anything the project spawns
+# through PATH instead of its own interpreter fails here on every machine (see the module).
+
+_global_python = GlobalPythonGuard()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _global_python.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    calls = _global_python.calls()
+    if calls:
+        session.config.get_terminal_writer().line("\n" + report(calls), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _global_python.remove()
+
 
 # --- Offline guard ----------------------------------------------------------------------
 # Dummy keys (so no test needs a real one), no redirect of the SDK to a real endpoint, and
