@@ -173,6 +173,11 @@ def test_run_shell_uses_the_sandbox_display(sandbox) -> None:
     assert result.error.strip() == "oops"
 
 
+def test_python3_in_a_shell_command_is_the_projects_interpreter(sandbox) -> None:
+    result = sandbox.run_shell('python3 -c "import sys, pyautogui; print(sys.prefix)"')
+    assert (result.returncode, result.output.strip()) == (0, sys.prefix), result.error
+
+
 def test_run_shell_timeout_kills_the_whole_group(sandbox) -> None:
     result = sandbox.run_shell("sleep 300 & echo $!; wait", timeout=1.0)
     assert result.returncode == 124 and "timed out" in result.error

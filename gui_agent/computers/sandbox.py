@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -42,6 +43,7 @@ from gui_agent.actions import Action, Shell, describe, validate
 from gui_agent.computers.base import ExecutionRecord, ShellResult
 from gui_agent.computers.chromium import ChromiumProcess
 from gui_agent.computers.display import XvfbDisplay
+from gui_agent.computers.own_python import python_wrapper_dir
 from gui_agent.computers.processes import ChildProcesses
 from gui_agent.computers.xinput import XInputExecutor
 from gui_agent.errors import ConfigError, EnvError, PolicyBlocked
@@ -279,11 +281,16 @@ class SandboxDesktop:
     # -- capabilities --------------------------------------------------------------------------
 
     def run_shell(self, command: str, *, timeout: float = 60.0) -> ShellResult:
-        """Run `bash -lc command` with this display's environment; kill its group on timeout."""
+        """Run `bash -lc command` with this display's environment; kill its group on timeout.
+
+        `python`/`python3` in the command are the project's interpreter (a login shell resets
+        PATH, so the wrappers go first after the profile has run).
+        """
         if not self._allow_shell:
             raise PolicyBlocked("this sandbox desktop does not allow shell commands")
+        wrappers = shlex.quote(str(python_wrapper_dir()))
         proc = subprocess.Popen(
-            ["bash", "-lc", command],
+            ["bash", "-lc", f'PATH={wrappers}:"$PATH"\n{command}'],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
