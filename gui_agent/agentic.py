@@ -35,7 +35,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from gui_agent import context as ctx
 from gui_agent.errors import ConfigError, OutputValidationError
-from gui_agent.models.base import ImagePart, Model, ModelReply, ModelRequest, Part, Retry, TextPart
+from gui_agent.models.base import (
+    ImagePart,
+    Model,
+    ModelReply,
+    ModelRequest,
+    NativeKind,
+    Part,
+    Retry,
+    TextPart,
+)
 from gui_agent.trace import current_trace
 
 log = logging.getLogger(__name__)
@@ -124,6 +133,7 @@ class AgenticOptions:
     temperature: float | None = None
     max_output_tokens: int = 4096
     summarize: Callable[[Any], str] | None = None
+    native: NativeKind | None = None
 
 
 class AgenticFunction(Generic[P, R]):
@@ -190,6 +200,7 @@ class AgenticFunction(Generic[P, R]):
             output_schema=self.output_schema,
             temperature=self.options.temperature,
             max_output_tokens=self.options.max_output_tokens,
+            native=self.options.native,
         )
 
     def render(self, *args: P.args, **kwargs: P.kwargs) -> ModelRequest:
@@ -316,12 +327,14 @@ def agentic(
     temperature: float | None = None,
     max_output_tokens: int = 4096,
     summarize: Callable[[Any], str] | None = None,
+    native: NativeKind | None = None,
 ) -> Any:
     """Turn a docstring-only function into a typed model call (see the module docstring).
 
     Options: `model` (a Model or spec; default: the context's, then GUI_AGENT_MODEL),
     `max_retries` after a reply that fails validation, `temperature`, `max_output_tokens`,
-    and `summarize` (the one line the caller's later calls see of the returned value).
+    `summarize` (the one line the caller's later calls see of the returned value), and
+    `native` (a backend may serve the call in its model family's own format: models/native/).
     """
     if max_retries < 0:
         raise ConfigError("max_retries must be >= 0")
@@ -331,6 +344,7 @@ def agentic(
         temperature=temperature,
         max_output_tokens=max_output_tokens,
         summarize=summarize,
+        native=native,
     )
 
     def wrap(function: Callable[P, R]) -> AgenticFunction[P, R]:

@@ -212,6 +212,8 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                     action = validate(action_to_screen(action, encoded.scaling), width=width,
                                       height=height, allow_shell=computer.allows_shell)  # fmt: skip
                     policy.check(action)
+                    if perceived.safety_checks:
+                        policy.acknowledge(action, perceived.safety_checks)
                 except ActionRejected as exc:
                     record.rejected = exc.message
                     step.output = f"{record.description} -> rejected: {exc.message}"

@@ -8,6 +8,7 @@ the loop maps them to the screen (geometry.py) and validates them before anythin
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from gui_agent.actions import ModelAction, describe
 from gui_agent.agentic import agentic
@@ -19,12 +20,15 @@ class Perceived(BaseModel):
 
     observation: str = Field(description="one sentence: what the screenshot shows that matters now")
     action: ModelAction
+    safety_checks: SkipJsonSchema[list[str]] = Field(default_factory=list)
+    """Warnings a provider attached to the action (OpenAI's pending_safety_checks); never in
+    the schema a model sees, set only by native backends; the loop's policy must confirm them."""
 
     def summary_line(self) -> str:
         return f"{describe(self.action)} ({self.observation})"
 
 
-@agentic(summarize=lambda p: p.summary_line(), max_output_tokens=1024)
+@agentic(summarize=lambda p: p.summary_line(), max_output_tokens=1024, native="gui_action")
 def perceive(goal: str, screenshot: EncodedImage, note: str | None = None) -> Perceived:
     """Choose the single next action that moves the goal forward on this screen.
 

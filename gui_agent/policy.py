@@ -48,3 +48,11 @@ class Policy:
                     raise ActionRejected(f"shell command refused by policy ({pattern})")
         if self.confirm is not None and self.consequential(action) and not self.confirm(action):
             raise PolicyBlocked(f"the user did not confirm: {action.kind}")
+
+    def acknowledge(self, action: Action, checks: list[str]) -> None:
+        """Provider safety checks on an action: go on only if `confirm` says yes; never by default."""
+        if self.confirm is None or not self.confirm(action):
+            raise PolicyBlocked(
+                "the model provider flagged this action and nobody confirmed it: "
+                + "; ".join(checks)
+            )

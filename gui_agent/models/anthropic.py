@@ -20,8 +20,11 @@ from typing import Any
 
 import anthropic
 
-from gui_agent.errors import ModelAuthError, ModelRefusal, OutputTruncated
+from gui_agent.errors import ConfigError, ModelAuthError, ModelRefusal, OutputTruncated
 from gui_agent.models.base import ImagePart, ModelReply, ModelRequest, TextPart, Usage
+from gui_agent.models.native import GUI_ACTION
+from gui_agent.models.native.anthropic_native import ConversationMemo, complete_gui_action
+from gui_agent.models.native.claude_computer import tool_version_for
 from gui_agent.models.pricing import cost_of
 from gui_agent.models.retrying import HTTPFailure, Sleep, call_with_retries
 from gui_agent.models.schemas import object_schema, rewrap_reply, to_json, unwrap_value
@@ -49,6 +52,8 @@ class AnthropicModel:
         timeout: float = 120.0,
         max_retries: int = 4,
         cache_prompt: bool = True,
+        native: bool = True,
+        computer_tool: str | None = None,
         sleep: Sleep = time.sleep,
     ) -> None:
         key = api_key or os.environ.get("ANTHROPIC_API_KEY")
@@ -58,6 +63,12 @@ class AnthropicModel:
             )
         self.model_id = model_id
         self.cache_prompt = cache_prompt
+        self.native = native
+        try:
+            self.computer_tool = tool_version_for(model_id, override=computer_tool)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        self.native_memo = ConversationMemo()
         self.max_retries = max_retries
         self._sleep = sleep
         self._client = anthropic.Anthropic(
@@ -66,22 +77,27 @@ class AnthropicModel:
 
     @property
     def spec(self) -> str:
-        return f"anthropic:{self.model_id}"
+        return f"anthropic:{self.model_id}" + ("" if self.native else "?native=0")
 
     def close(self) -> None:
         self._client.close()
 
     def complete(self, request: ModelRequest) -> ModelReply:
-        params = self._params(request)
-        response = call_with_retries(
-            lambda: self._client.messages.create(**params),
-            classify=_classify,
-            provider="Anthropic API",
-            key_env="ANTHROPIC_API_KEY",
-            max_retries=self.max_retries,
-            sleep=self._sleep,
-        )
-        return _reply(request, response)
+        if self.native and request.native == GUI_ACTION:
+            return complete_gui_action(self, request, self.computer_tool)
+        return _reply(request, self.send(self._params(request)))
+
+    def send(self, params: dict[str, Any], *, beta: str | None = None) -> Any:
+        """One Messages API call with our retry rules; `beta` names a beta header to send."""
+
+        def create() -> Any:
+            if beta is not None:
+                return self._client.beta.messages.create(**params, betas=[beta])
+            return self._client.messages.create(**params)
+
+        return call_with_retries(create, classify=_classify, provider="Anthropic API",
+                                 key_env="ANTHROPIC_API_KEY", max_retries=self.max_retries,
+                                 sleep=self._sleep)  # fmt: skip
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
         params: dict[str, Any] = {

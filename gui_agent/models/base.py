@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+NativeKind = Literal["gui_action"]
+
 
 @dataclass(frozen=True)
 class TextPart:
@@ -49,6 +51,8 @@ class ModelRequest:
     retries: tuple[Retry, ...] = ()
     temperature: float | None = None
     max_output_tokens: int = 4096
+    native: NativeKind | None = None
+    """Set on calls a backend may serve in a model family's own format (models/native/)."""
 
     @property
     def prompt(self) -> str:

@@ -83,16 +83,18 @@ class OpenAICompatModel:
         self._client.close()
 
     def complete(self, request: ModelRequest) -> ModelReply:
-        body = self._body(request)
-        data = call_with_retries(
-            lambda: self._post(body),
+        return self._reply(request, self.post("/chat/completions", self._body(request)))
+
+    def post(self, path: str, body: dict[str, Any], *, expect: str = "choices") -> dict[str, Any]:
+        """POST JSON to `base_url + path` with our retry rules; the reply must carry `expect`."""
+        return call_with_retries(
+            lambda: self._post(path, body, expect=expect),
             classify=_classify,
-            provider=f"chat-completions endpoint {self.base_url}",
+            provider=f"endpoint {self.base_url}",
             key_env="OPENAI_API_KEY",
             max_retries=self.max_retries,
             sleep=self._sleep,
         )
-        return self._reply(request, data)
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
@@ -137,9 +139,9 @@ class OpenAICompatModel:
             body["temperature"] = request.temperature
         return body
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any], *, expect: str) -> dict[str, Any]:
         try:
-            response = self._client.post(f"{self.base_url}/chat/completions", json=body)
+            response = self._client.post(f"{self.base_url}{path}", json=body)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise _Failed(HTTPFailure(None, f"{type(exc).__name__}: {exc}")) from exc
         except httpx.HTTPError as exc:
@@ -155,8 +157,8 @@ class OpenAICompatModel:
                 f"{self.base_url} answered HTTP {response.status_code} with non-JSON: "
                 f"{response.text[:200]!r}"
             ) from exc
-        if not isinstance(data, dict) or not data.get("choices"):
-            raise ModelError(f"{self.base_url} answered without choices: {str(data)[:200]}")
+        if not isinstance(data, dict) or not data.get(expect):
+            raise ModelError(f"{self.base_url} answered without {expect}: {str(data)[:200]}")
         return data
 
     def _reply(self, request: ModelRequest, data: dict[str, Any]) -> ModelReply:
