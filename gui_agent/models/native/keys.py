@@ -38,12 +38,10 @@ def to_our_keys(parts: list[str] | tuple[str, ...]) -> str:
             raise NativeActionError(f"empty key name in {list(parts)!r}")
         lowered = raw.lower()
         names.append(_NATIVE_NAMES.get(lowered, lowered))
-    combo = "+".join(names)
     try:
-        normalize_keys(combo)
+        return "+".join(normalize_keys("+".join(names)))
     except ActionRejected as exc:
         raise NativeActionError(f"key {'+'.join(parts)!r}: {exc.message}") from exc
-    return combo
 
 
 def split_combo(text: str, *, separators: str = "+") -> list[str]:
