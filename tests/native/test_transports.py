@@ -141,24 +141,16 @@ def test_a_rejection_by_our_validation_is_replayed_against_the_native_action(
     assert "too close to the edge" in messages[2]["content"][0]["content"]
 
 
-def test_native_off_keeps_the_forced_json_tool(fake_anthropic: FakeAnthropic) -> None:
+def test_native_off_keeps_the_forced_json_tool(
+    fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_anthropic.reply_tool({"observation": "x", "action": {"kind": "wait", "seconds": 1}})
-    model = resolve_model_with_key("anthropic:claude-sonnet-4-6?native=0", fake_anthropic)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.base_url)
+    model = resolve_model("anthropic:claude-sonnet-4-6?native=0")
     assert model.spec == "anthropic:claude-sonnet-4-6?native=0"
     assert perceive_with(model).action == Wait(seconds=1.0)
     assert fake_anthropic.requests[0].json["tools"][0]["name"] == "respond"
-
-
-def resolve_model_with_key(spec: str, fake: FakeAnthropic) -> AnthropicModel:
-    import os
-
-    os.environ["ANTHROPIC_API_KEY"], os.environ["ANTHROPIC_BASE_URL"] = "test", fake.base_url
-    try:
-        model = resolve_model(spec)
-    finally:
-        del os.environ["ANTHROPIC_API_KEY"], os.environ["ANTHROPIC_BASE_URL"]
-    assert isinstance(model, AnthropicModel)
-    return model
 
 
 @pytest.mark.parametrize(
