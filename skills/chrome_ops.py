@@ -151,10 +151,24 @@ class Infeasible(BaseModel):
 
 
 ChromeOperation = Annotated[
-    Navigate | OpenChromePage | OpenTabs | SwitchTab | CloseTabs | RestoreClosedTab
-    | FindInPage | SetPref | SetSearchEngine | SetProfileName | SetColorScheme
-    | AddBookmarkFolder | BookmarkPage | DeleteHistory | DeleteSiteData | AnswerFromPage
-    | WebTask | Infeasible,
+    Navigate
+    | OpenChromePage
+    | OpenTabs
+    | SwitchTab
+    | CloseTabs
+    | RestoreClosedTab
+    | FindInPage
+    | SetPref
+    | SetSearchEngine
+    | SetProfileName
+    | SetColorScheme
+    | AddBookmarkFolder
+    | BookmarkPage
+    | DeleteHistory
+    | DeleteSiteData
+    | AnswerFromPage
+    | WebTask
+    | Infeasible,
     Field(discriminator="kind"),
 ]
 

@@ -61,7 +61,9 @@ _SET_PROFILE_NAME = """(async () => {
 _COLOR_SCHEME_VALUES = {"light": "1", "dark": "2", "device": "0"}
 
 _COLOR_SCHEME = (
-    "(async () => {\n" + SHADOW_FIND + """
+    "(async () => {\n"
+    + SHADOW_FIND
+    + """
   let select = null;
   for (let i = 0; i < 50 && !select; i++) {
     select = deepFind(document, '#colorSchemeModeSelect');

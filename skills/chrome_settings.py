@@ -1,0 +1,247 @@
+"""Chrome's settings and profile data, changed on its own pages and read back.
+
+Each operation is one step: show the right chrome:// page and run the page's own call there
+(what its toggle, dropdown or button would call). Then, for free, the program reads the
+state back from the page and, where the profile folder is readable, from the Preferences or
+Bookmarks file Chrome writes. A change the page reports but the file does not show after the
+wait is reported as unsaved (not done). One retry when the page read-back disagrees.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from gui_agent.computers.base import Computer
+from gui_agent.errors import EnvError
+from skills import chrome_scripts as scripts
+from skills.base import SkillResult, SkillStatus, observe
+from skills.chrome_cdp import CdpBrowser, Tab
+from skills.chrome_ops import (
+    AddBookmarkFolder,
+    BookmarkPage,
+    DeleteHistory,
+    DeleteSiteData,
+    SetColorScheme,
+    SetPref,
+    SetProfileName,
+    SetSearchEngine,
+)  # fmt: skip
+from skills.chrome_pages import PAGE_URLS, PREFERENCE_FILE_CHECKS, page_for_pref
+from skills.chrome_state import browser_action, wait_for_bookmark, wait_for_preference
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 2
+_REPLACEABLE = ("about:blank", "chrome://newtab", "chrome://new-tab-page", "chrome://settings",
+                "chrome://history", "chrome://bookmarks", "chrome://version")  # fmt: skip
+
+
+def show_page(browser: CdpBrowser, url: str) -> Tab:
+    """Show `url`: in the active tab when it holds nothing of the user's, else in a new tab."""
+    active = browser.active_tab()
+    if active is not None and (not active.url or active.url.startswith(_REPLACEABLE)):
+        if active.url.rstrip("/") == url.rstrip("/"):
+            return browser.wait_loaded(active)
+        return browser.navigate(active, url)
+    tab = browser.new_tab(url)
+    browser.activate(tab)
+    return browser.wait_loaded(tab)
+
+
+def _done(line: str) -> SkillResult:
+    return SkillResult(SkillStatus.DONE, line)
+
+
+def _handoff(line: str) -> SkillResult:
+    return SkillResult(SkillStatus.HANDOFF, line)
+
+
+def _file_verdict(computer: Computer, key: str, value: Any) -> str:
+    file_key, file_value = PREFERENCE_FILE_CHECKS.get(key, {}).get(value, (key, value))
+    return wait_for_preference(computer, file_key, file_value)
+
+
+def set_pref(op: SetPref, browser: CdpBrowser, computer: Computer) -> SkillResult:
+    url = page_for_pref(op.key)
+    for _attempt in range(ATTEMPTS):
+        with browser_action(f"set {op.key} = {op.value!r} on {url}"):
+            tab = show_page(browser, url)
+            reply = browser.evaluate(tab, scripts.set_pref(op.key, op.value))
+        if not reply.get("ok"):
+            return _handoff(f"Chrome refused {op.key} = {op.value!r}: {reply.get('error')}")
+        now = browser.evaluate(tab, scripts.get_pref(op.key))
+        observe("settings page", f"{op.key} = {now.get('value')!r}")
+        if now.get("ok") and now.get("value") == op.value:
+            verdict = _file_verdict(computer, op.key, op.value)
+            if verdict.startswith("unsaved"):
+                return _handoff(f"{op.key} set on the page but {verdict}")
+            return _done(f"{op.key} = {op.value!r} ({verdict})")
+    return _handoff(f"{op.key} still reads {now.get('value')!r} after {ATTEMPTS} attempts")
+
+
+def set_search_engine(op: SetSearchEngine, browser: CdpBrowser,
+                      computer: Computer) -> SkillResult:  # fmt: skip
+    url = PAGE_URLS["search_engines"]
+    active = browser.active_tab()
+    if active is not None and active.url.startswith(url):
+        engines = browser.evaluate(active, scripts.search_engines())
+    else:
+        engines = None  # the list is read on the page the step shows
+    wanted = op.name.strip().lower()
+    with browser_action(f"make {op.name!r} the default search engine on {url}"):
+        tab = show_page(browser, url)
+        engines = engines or browser.evaluate(tab, scripts.search_engines())
+        match = _pick_engine(engines, wanted)
+        if match is None:
+            names = ", ".join(e["name"] for e in engines)
+            return _handoff(f"no search engine named {op.name!r} is listed (listed: {names})")
+        reply = browser.evaluate(tab, scripts.set_search_engine(match["id"]))
+    if not reply.get("ok"):
+        return _handoff(f"the default search engine did not change to {match['name']!r}")
+    verdict = wait_for_preference(computer, "default_search_provider_data.template_url_data."
+                                  "short_name", match["name"])  # fmt: skip
+    return _done(f"default search engine is {reply.get('value')!r} ({verdict})")
+
+
+def _pick_engine(engines: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+    usable = [e for e in engines if e.get("canBeDefault") or e.get("isDefault")]
+    for test in (
+        lambda e: e["name"].lower() == wanted,
+        lambda e: e["keyword"].lower().removeprefix("www.") == wanted,
+        lambda e: wanted in e["name"].lower() or wanted in e["keyword"].lower(),
+    ):
+        found = next((e for e in usable if test(e)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def set_profile_name(op: SetProfileName, browser: CdpBrowser, computer: Computer) -> SkillResult:
+    url = PAGE_URLS["manage_profile"]
+    with browser_action(f"rename the profile to {op.name!r} on {url}"):
+        tab = show_page(browser, url)
+        browser.evaluate(tab, scripts.set_profile_name(op.name))
+    verdict = wait_for_preference(computer, "profile.name", op.name)
+    if verdict.startswith("unsaved"):
+        return _handoff(f"profile rename to {op.name!r} not saved: {verdict}")
+    return _done(f"profile name is {op.name!r} ({verdict})")
+
+
+def set_color_scheme(op: SetColorScheme, browser: CdpBrowser, computer: Computer) -> SkillResult:
+    url = PAGE_URLS["appearance"]
+    for _attempt in range(ATTEMPTS):
+        with browser_action(f"set the appearance mode to {op.mode} on {url}"):
+            tab = show_page(browser, url)
+            reply = browser.evaluate(tab, scripts.color_scheme(op.mode))
+        if not reply.get("ok"):
+            return _handoff(f"appearance mode not changed: {reply.get('error')}")
+        shown = browser.evaluate(tab, scripts.color_scheme(None))
+        observe("appearance page", f"mode shows {shown.get('value')!r}")
+        if str(shown.get("value", "")).lower() == op.mode:
+            verdict = "shown on the page"
+            if op.mode != "device":  # the default is not always written out
+                verdict = wait_for_preference(computer, "browser.theme.color_scheme2",
+                                              _COLOR_SCHEME_CODES[op.mode])  # fmt: skip
+            if verdict.startswith("unsaved"):
+                return _handoff(f"appearance mode {op.mode} not saved: {verdict}")
+            return _done(f"appearance mode is {op.mode} on {url} ({verdict})")
+    return _handoff(f"the appearance mode still shows {shown.get('value')!r}")
+
+
+_COLOR_SCHEME_CODES = {"light": 1, "dark": 2, "device": 0}
+_FILE_ROOTS = {"bookmarks_bar": "bookmark_bar", "other": "other"}
+
+
+def add_bookmark_folder(op: AddBookmarkFolder, browser: CdpBrowser,
+                        computer: Computer) -> SkillResult:  # fmt: skip
+    return _bookmark(browser, computer, parent=op.parent, title=op.name, url=None)
+
+
+def bookmark_page(op: BookmarkPage, browser: CdpBrowser, computer: Computer) -> SkillResult:
+    url, title = op.url, op.title
+    if url is None:
+        active = browser.active_tab()
+        if active is None or active.url.startswith("chrome://"):
+            return _handoff("there is no web page in the active tab to bookmark")
+        url, title = active.url, title or active.title
+    return _bookmark(browser, computer, parent=op.parent, title=title or url, url=url)
+
+
+def _bookmark(browser: CdpBrowser, computer: Computer, *, parent: str, title: str,
+              url: str | None) -> SkillResult:  # fmt: skip
+    what = f"folder {title!r}" if url is None else f"bookmark {title!r} <{url}>"
+    with browser_action(f"add the {what} under {parent} in the bookmarks manager"):
+        tab = _background_tab(browser, PAGE_URLS["bookmarks"])
+        try:
+            browser.evaluate(tab, scripts.create_bookmark(parent=parent, title=title, url=url))
+            children = browser.evaluate(tab, scripts.bookmark_children(parent))
+        finally:
+            browser.close(tab)
+    observe("bookmarks manager", f"{parent}: {[c['title'] for c in children]}")
+    if not any(c["title"] == title and c["url"] == url for c in children):
+        return _handoff(f"the {what} does not show in {parent}")
+    verdict = wait_for_bookmark(computer, _FILE_ROOTS[parent], title)
+    if verdict.startswith("unsaved"):
+        return _handoff(f"{what} added but {verdict}")
+    return _done(f"{what} added to {parent} ({verdict})")
+
+
+def _background_tab(browser: CdpBrowser, url: str) -> Tab:
+    """A new tab for work that should not replace what the user sees; closed by the caller."""
+    active = browser.active_tab()
+    tab = browser.wait_loaded(browser.new_tab(url))
+    if active is not None:
+        browser.activate(active)
+    return tab
+
+
+def delete_history(op: DeleteHistory, browser: CdpBrowser, computer: Computer) -> SkillResult:
+    what = f"history entries matching {op.match!r}" if op.match else "all history entries"
+    with browser_action(f"delete {what} on the history page"):
+        tab = _background_tab(browser, PAGE_URLS["history"])
+        try:
+            found = browser.evaluate(tab, scripts.history_matches(op.match))
+            if found:
+                browser.evaluate(tab, scripts.remove_history(found))
+            left = browser.evaluate(tab, scripts.history_matches(op.match))
+        finally:
+            browser.close(tab)
+    observe("history page", f"{len(found)} matched, {len(left)} left")
+    if left:
+        return _handoff(f"{len(left)} {what} are still in the history")
+    return _done(f"deleted {len(found)} {what}")
+
+
+def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, computer: Computer) -> SkillResult:
+    domain = _bare_domain(op.domain)
+    tab = browser.active_tab()
+    if tab is None:
+        return _handoff("the browser has no open tab to work through")
+    with browser_action(f"delete cookies and stored data of {domain}"):
+        cookies = browser.command(tab, "Storage.getCookies").get("cookies", [])
+        mine = [c for c in cookies if _bare_domain(c.get("domain", "")).endswith(domain)]
+        for cookie in mine:
+            browser.command(
+                tab,
+                "Network.deleteCookies",
+                {"name": cookie["name"], "domain": cookie["domain"], "path": cookie["path"]},
+            )
+        for origin in (f"https://{domain}", f"https://www.{domain}", f"http://{domain}"):
+            try:
+                browser.command(tab, "Storage.clearDataForOrigin",
+                                {"origin": origin, "storageTypes": "all"})  # fmt: skip
+            except EnvError as exc:
+                log.info("clearing %s: %s", origin, exc.message)
+    cookies = browser.command(tab, "Storage.getCookies").get("cookies", [])
+    left = [c for c in cookies if _bare_domain(c.get("domain", "")).endswith(domain)]
+    observe("cookies", f"{len(mine)} of {domain} deleted, {len(left)} left")
+    if left:
+        return _handoff(f"{len(left)} cookies of {domain} are still stored")
+    return _done(f"deleted {len(mine)} cookies and the stored data of {domain}")
+
+
+def _bare_domain(text: str) -> str:
+    host = urlsplit(text).hostname if "://" in text else text
+    return (host or text).strip().lstrip(".").lower().removeprefix("www.")

@@ -1,0 +1,211 @@
+"""skills.chrome on the real sandbox: Debian's Chromium, its settings pages, its profile files.
+
+The model is a FunctionModel that answers only the router's classification and the skill's
+one planning question (and a perception when the skill hands off); everything else is the
+program: CDP, the settings pages' own calls, XTest keys, reading Preferences/Bookmarks back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gui_agent.computers.fake import FakeComputer
+from gui_agent.episode import EpisodeStatus
+from gui_agent.models.base import ModelRequest
+from gui_agent.models.scripted import FunctionModel
+from skills import chrome_scripts
+from skills.chrome_cdp import CdpBrowser
+from skills.chrome_settings import _bare_domain, _pick_engine
+from skills.chrome_tabs import full_url, same_page
+from skills.router import solve
+from tests.gui_fixtures import wait_until
+
+
+def scoped_model(plan: list[dict[str, Any]], *, task: str = "browser work",
+                 perceptions: list[dict[str, Any]] | None = None) -> FunctionModel:  # fmt: skip
+    """Answers the router (chrome), the chrome plan, then the loop's perceptions in order."""
+    queue = list(perceptions or [])
+
+    def respond(request: ModelRequest) -> Any:
+        if request.function == "route_goal":
+            return {"kind": "chrome", "task": task}
+        if request.function == "plan_chrome_work":
+            return {"operations": plan}
+        if request.function == "perceive" and queue:
+            return queue.pop(0)
+        raise AssertionError(f"unexpected model call {request.function}")
+
+    return FunctionModel(respond)
+
+
+def preferences(sandbox: Any) -> dict[str, Any]:
+    path = Path(sandbox.chromium_profile) / "Default" / "Preferences"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def functions(model: FunctionModel) -> list[str]:
+    return [request.function for request in model.requests]
+
+
+@pytest.fixture
+def browser(sandbox: Any) -> CdpBrowser:
+    cdp = CdpBrowser(sandbox.cdp_url)
+    tabs = cdp.tabs()
+    # Start each test from one blank tab.
+    first = cdp.navigate(tabs[0], "about:blank")
+    for tab in tabs[1:]:
+        cdp.close(tab)
+    wait_until(lambda: len(cdp.tabs()) == 1)
+    cdp.activate(first)
+    return cdp
+
+
+def test_a_setting_is_changed_in_one_step_and_read_back_from_preferences(
+    sandbox: Any, browser: CdpBrowser
+) -> None:
+    assert not preferences(sandbox).get("enable_do_not_track")
+    model = scoped_model([{"kind": "set_pref", "key": "enable_do_not_track", "value": True}])
+    result = solve("Turn on Do Not Track in Chrome", sandbox, model=model)
+    assert result.status == EpisodeStatus.DONE, result.reason
+    assert result.steps_executed == 1
+    assert functions(model) == ["route_goal", "plan_chrome_work"]
+    assert preferences(sandbox)["enable_do_not_track"] is True
+    step = result.steps[0]
+    assert step.source == "chrome.run" and step.action["kind"] == "cdp"
+    assert browser.active_tab().url.startswith("chrome://settings/cookies")
+    assert "(saved)" in result.steps[-1].observation
+
+
+def test_profile_data_search_engine_and_appearance_in_one_plan(
+    sandbox: Any, browser: CdpBrowser
+) -> None:
+    plan = [
+        {"kind": "add_bookmark_folder", "name": "Favorites"},
+        {"kind": "set_search_engine", "name": "Bing"},
+        {"kind": "set_profile_name", "name": "Thomas"},
+        {"kind": "set_color_scheme", "mode": "dark"},
+    ]
+    result = solve("Set up my browser", sandbox, model=scoped_model(plan))
+    assert result.status == EpisodeStatus.DONE, result.reason
+    assert result.steps_executed == 4
+    prefs = preferences(sandbox)
+    assert prefs["default_search_provider_data"]["template_url_data"]["short_name"] == (
+        "Microsoft Bing"
+    )
+    assert prefs["profile"]["name"] == "Thomas"
+    bookmarks = json.loads((Path(sandbox.chromium_profile) / "Default" / "Bookmarks").read_text())
+    bar = [child["name"] for child in bookmarks["roots"]["bookmark_bar"]["children"]]
+    assert bar.count("Favorites") == 1
+    # The appearance page is left showing, in dark mode, as a person would leave it.
+    assert browser.active_tab().url.startswith("chrome://settings/appearance")
+    assert prefs["browser"]["theme"]["color_scheme2"] == 2
+
+
+def test_tabs_open_switch_close_and_restore_checked_over_cdp(
+    sandbox: Any, browser: CdpBrowser, gui_site: str
+) -> None:
+    first, second = f"{gui_site}/static.html", f"{gui_site}/input.html"
+    plan = [
+        {"kind": "open_tabs", "urls": [first, second]},
+        {"kind": "switch_tab", "match": "static.html"},
+        {"kind": "close_tabs", "match": "input.html"},
+        {"kind": "restore_closed_tab"},
+    ]
+    result = solve("Juggle my tabs", sandbox, model=scoped_model(plan))
+    assert result.status == EpisodeStatus.DONE, result.reason
+    # open 2 + switch 1 + close 1 + ctrl+shift+T 1
+    assert result.steps_executed == 5
+    assert [s.action["kind"] for s in result.steps[:-1]] == ["cdp"] * 4 + ["key"]
+    urls = [tab.url for tab in browser.tabs()]
+    assert sorted(urls) == sorted(["about:blank", first, second])  # input.html came back
+    assert browser.active_tab().url == second
+
+
+def test_history_of_a_site_is_deleted_and_the_rest_kept(
+    sandbox: Any, browser: CdpBrowser, gui_site: str
+) -> None:
+    tab = browser.active_tab()
+    for page in ("static.html", "input.html", "scroll.html"):
+        tab = browser.navigate(tab, f"{gui_site}/{page}")
+    time.sleep(0.5)
+    plan = [{"kind": "delete_history", "match": "input.html"}]
+    result = solve("Delete my history of input.html", sandbox, model=scoped_model(plan))
+    assert result.status == EpisodeStatus.DONE, result.reason
+    assert result.steps_executed == 1
+    # The history page ran in a tab of its own: the user's page is still the active tab.
+    assert browser.active_tab().url.endswith("scroll.html")
+    history = browser.new_tab("chrome://history/")
+    history = browser.wait_loaded(history)
+    left = [item["url"] for item in browser.evaluate(history, chrome_scripts.history_matches(""))]
+    assert not any("input.html" in url for url in left)
+    assert any("static.html" in url for url in left)
+
+
+def test_a_web_task_clears_the_cookie_banner_then_hands_off_to_the_loop(
+    sandbox: Any, browser: CdpBrowser, gui_site: str
+) -> None:
+    url = f"{gui_site}/cookie_banner.html"
+    plan = [{"kind": "web_task", "start_url": url, "task": "find a black coffee maker"}]
+    done = {"observation": "the product list", "action": {"kind": "done", "answer": "$39"}}
+    model = scoped_model(plan, perceptions=[done])
+    result = solve("Find a black coffee maker", sandbox, model=model)
+    assert result.status == EpisodeStatus.DONE and result.answer == "$39"
+    assert result.steps_executed == 2  # load the page, click "Accept all"
+    assert browser.active_tab().title == "consented"
+    perceive = next(r for r in model.requests if r.function == "perceive")
+    assert "clicked the cookie banner's 'accept all'" in perceive.prompt
+    assert "Turn the goal into the few browser operations" not in perceive.prompt
+
+
+def test_without_cdp_the_address_is_typed_and_the_loop_checks(tmp_path: Path) -> None:
+    computer = FakeComputer()
+    done = {"observation": "the page is shown", "action": {"kind": "done"}}
+    plan = [{"kind": "open_chrome_page", "page": "passwords"}]
+    model = scoped_model(plan, perceptions=[done])
+    result = solve("Show my saved passwords", computer, model=model)
+    assert result.status == EpisodeStatus.DONE
+    kinds = [(a.kind, getattr(a, "keys", None) or getattr(a, "text", None))
+             for a in computer.executed]  # fmt: skip
+    assert kinds == [("key", "ctrl+l"), ("type", "chrome://password-manager/passwords"),
+                     ("key", "enter")]  # fmt: skip
+    assert result.steps_executed == 3
+
+
+def test_an_impossible_request_fails_with_the_reason_and_runs_nothing() -> None:
+    computer = FakeComputer()
+    plan = [{"kind": "infeasible", "reason": "Chrome has no such language"}]
+    result = solve("Switch Chrome to Klingon", computer, model=scoped_model(plan))
+    assert result.status == EpisodeStatus.FAILED
+    assert result.reason == "Chrome has no such language"
+    assert computer.executed == [] and result.steps_executed == 0
+
+
+def test_a_plan_longer_than_the_budget_stops_at_the_cap(sandbox: Any, browser: CdpBrowser,
+                                                        gui_site: str) -> None:  # fmt: skip
+    urls = [f"{gui_site}/static.html?n={n}" for n in range(4)]
+    result = solve("Open four tabs", sandbox, model=scoped_model([{"kind": "open_tabs",
+                   "urls": urls}]), max_steps=2)  # fmt: skip
+    assert result.status == EpisodeStatus.MAX_STEPS
+    assert result.steps_executed == 2 and len(browser.tabs()) == 3
+
+
+def test_address_and_engine_matching() -> None:
+    assert full_url("example.com/a") == "https://example.com/a"
+    assert full_url("chrome://settings") == "chrome://settings"
+    assert full_url("localhost:8000/x") == "https://localhost:8000/x"
+    assert same_page("https://www.example.com/a/", "example.com/a")
+    assert not same_page("https://example.com/b", "example.com/a")
+    engines = [
+        {"id": 2, "name": "Google", "keyword": "google.com", "canBeDefault": True},
+        {"id": 4, "name": "Microsoft Bing", "keyword": "bing.com", "canBeDefault": True},
+    ]
+    assert _pick_engine(engines, "bing")["id"] == 4
+    assert _pick_engine(engines, "bing.com")["id"] == 4
+    assert _pick_engine(engines, "yandex") is None
+    assert _bare_domain("https://www.amazon.com/x") == "amazon.com"
+    assert _bare_domain(".amazon.com") == "amazon.com"
