@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from gui_agent.cli_errors import DebuggableGroup, enable_debug, print_traceback_if_debug
 from gui_agent.computers.factory import ENV_NAMES
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, StepRecord
 from gui_agent.errors import GuiAgentError
@@ -36,6 +37,7 @@ def new_run_dir(out: Path) -> Path:
 
 
 def _fail(message: str, code: int = CONFIG_ERROR_EXIT) -> None:
+    print_traceback_if_debug()
     console.print(f"[red]error:[/red] {message}")
     sys.exit(code)
 
@@ -112,13 +114,15 @@ def run_goal(
     return result, run_dir
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DebuggableGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version("gui-agent"), prog_name="gui-agent")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option("--debug", is_flag=True, help="Show the Python traceback behind an error.")
+def main(verbose: int, debug: bool) -> None:
     """A computer-use agent: the program owns the control flow, the model is a typed function."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    enable_debug(debug)
 
 
 env_option = click.option("--env", type=click.Choice(ENV_NAMES), default="sandbox",

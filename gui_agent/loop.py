@@ -40,6 +40,8 @@ from gui_agent.screen import encode_for_model, frames_differ, settle
 from gui_agent.trace import TraceWriter, current_trace
 
 log = logging.getLogger(__name__)
+debug_log = logging.getLogger("gui_agent.debug")
+"""Tracebacks of errors that became a status (the CLI shows them with --debug)."""
 MAX_CONSECUTIVE_REJECTIONS = 3
 REPEATS_BEFORE_WARNING = 3
 STEP_LINES_SHOWN = 24
@@ -163,6 +165,8 @@ def run_episode(
     except (GuiAgentError, KeyboardInterrupt) as exc:
         result.status, result.reason = status_for(exc)
         log.info("episode ended: %s (%s)", result.status, result.reason)
+        if not isinstance(exc, KeyboardInterrupt):
+            debug_log.debug("%s ended %s by:", name, result.status.value, exc_info=exc)
     finally:
         _current_episode.reset(token)
         result.ended_at = time.time()

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gui_agent.cli_errors import print_traceback_if_debug
 from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import GuiAgentError
 from osworld_eval import task_run
@@ -49,6 +50,7 @@ MAX_PROBLEMS_SHOWN = 10
 
 
 def _fail(message: str) -> NoReturn:
+    print_traceback_if_debug()
     console.print(f"[red]error:[/red] {message}", highlight=False)
     sys.exit(BAD_INPUT_EXIT)
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from gui_agent.bench.miniwob import REPORT_FILE, MiniWobEpisode, MiniWobReport, run_miniwob
 from gui_agent.bench.miniwob_env import DEFAULT_EPISODE_TIME_S, available_tasks
+from gui_agent.cli_errors import print_traceback_if_debug
 from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import GuiAgentError
 
@@ -62,6 +63,7 @@ def miniwob(model: str | None, tasks: str | None, episodes: int, max_steps: int,
                              out_dir=out, seed=seed, episode_time_s=episode_time,
                              on_episode=_print_episode)  # fmt: skip
     except GuiAgentError as exc:
+        print_traceback_if_debug()
         console.print(f"[red]error:[/red] {exc.message}")
         sys.exit(CONFIG_ERROR_EXIT)
     Console().print(report_table(report))

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from gui_agent.errors import ConfigError, ModelError
+from gui_agent.errors import ConfigError, GuiAgentError, ModelError
 from gui_agent.models.base import ModelReply, ModelRequest, Usage
 from gui_agent.models.pricing import estimate_text_tokens, estimate_tokens
 
@@ -63,7 +63,16 @@ class FunctionModel:
 
     def complete(self, request: ModelRequest) -> ModelReply:
         self.requests.append(request)
-        value = self._responder(request)
+        try:
+            value = self._responder(request)
+        except GuiAgentError:
+            raise  # a refusal or provider error the callable raised on purpose keeps its kind
+        except Exception as exc:
+            # The user's model failed: a model failure (status model_error), not our crash.
+            # The exception stays chained for --debug.
+            raise ModelError(
+                f"python model {self._name} raised {type(exc).__name__}: {_one_line(exc)}"
+            ) from exc
         if isinstance(value, ModelReply):
             return value
         return _estimated_reply(request, reply_text(value), self.spec)
@@ -106,6 +115,11 @@ class ScriptedModel:
         return _estimated_reply(request, reply_text(value), self.spec)
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
 def load_python_callable(target: str) -> Responder:
     """Load `<file.py or module>:<callable>`; errors name what was not found."""
     location, sep, attribute = target.rpartition(":")
@@ -120,12 +134,19 @@ def load_python_callable(target: str) -> Responder:
             raise ConfigError(f"cannot import {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise ConfigError(
+                f"python model file {path} failed to load: {type(exc).__name__}: {_one_line(exc)}"
+            ) from exc
     else:
         try:
             module = importlib.import_module(location)
-        except ImportError as exc:
-            raise ConfigError(f"cannot import module {location!r}: {exc}") from exc
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot import module {location!r}: {type(exc).__name__}: {_one_line(exc)}"
+            ) from exc
     responder = getattr(module, attribute, None)
     if not callable(responder):
         raise ConfigError(f"{location} has no callable named {attribute!r}")

@@ -119,6 +119,19 @@ def test_a_model_failure_is_model_error(environment: TaskEnvironment, tmp_path: 
     assert not (tmp_path / "result" / "result.txt").exists()
 
 
+def test_a_users_model_that_raises_is_model_error_naming_it(
+    environment: TaskEnvironment, tmp_path: Path
+) -> None:
+    def respond(request: ModelRequest) -> dict[str, Any]:
+        raise KeyError("logits")
+
+    outcome = run(make_task(), environment, tmp_path, FunctionModel(respond, name="mine.py:respond"))
+    reason = "python model mine.py:respond raised KeyError: 'logits'"
+    assert (outcome.status, outcome.message) == (TaskStatus.MODEL_ERROR, reason)
+    result = json.loads((tmp_path / "result" / "result.json").read_text())
+    assert (result["status"], result["reason"]) == ("model_error", reason)
+
+
 def test_an_evaluator_we_lack_is_unsupported_evaluator(
     environment: TaskEnvironment, tmp_path: Path
 ) -> None:
