@@ -108,39 +108,53 @@ def get_active_url_from_accessTree(ctx: GetterContext, config: dict[str, Any]) -
 
 
 def get_active_tab_url_parse(ctx: GetterContext, config: dict[str, Any]) -> dict[str, Any] | None:
-    """Chosen query parameters of the active tab's URL (first value each, "" if absent)."""
+    """The active tab's query parameters a task checks (a search's filters, a booking's dates).
+
+    One entry per `parse_keys` name: its first value in the URL's query, "" when the URL lacks
+    it. `replace` renames entries ({"departing": "time"} puts the date under "time", where the
+    relative-time rule looks); `split_list` turns each value into its comma-separated items.
+    None when the active URL is unknown.
+    """
     url = active_url(ctx, config)
     if url is None:
         return None
     query = parse_qs(urlparse(url).query)
-    params: dict[str, Any] = {key: query.get(key, [""])[0] for key in config["parse_keys"]}
-    for old, new in config.get("replace", {}).items():
-        params[new] = params.pop(old)
-    if config.get("split_list", False):
-        params = {key: value.split(",") for key, value in params.items()}
-    return params
+    renamed: dict[str, str] = config.get("replace", {})
+    picked: dict[str, Any] = {}
+    for key in config["parse_keys"]:
+        value = (query.get(key) or [""])[0]
+        picked[renamed.get(key, key)] = value.split(",") if config.get("split_list") else value
+    return picked
+
+
+def url_segment(url: str, index: int, *, drop_query: bool) -> str | None:
+    """The `index`th piece of the URL cut at every "/" ("https:", "", host, path segments...),
+    negative counting from the end; None when there is no such piece."""
+    pieces = url.split("/")
+    if not -len(pieces) <= index < len(pieces):
+        return None
+    piece = pieces[index]
+    return piece.partition("?")[0] if drop_query else piece
 
 
 def get_url_dashPart(ctx: GetterContext, config: dict[str, Any]) -> Any:
-    """One "/"-separated part of the active tab's URL, as a string or {key: part}."""
+    """One "/"-separated piece of the active tab's URL, e.g. "november-weather" at -2 of
+    .../manchester/m15-6/november-weather/329260, returned as the string (`returnType`
+    "string") or as {`key`: piece} ("json"). None when the URL or the piece is missing.
+    """
     url = active_url(ctx, config)
     if url is None:
         return None
-    try:
-        index = int(config["partIndex"])
-    except (ValueError, TypeError):
+    piece = url_segment(url, int(config["partIndex"]), drop_query=bool(config.get("needDeleteId")))
+    if piece is None:
         return None
-    parts = url.split("/")
-    if index >= len(parts):
-        return None
-    part = parts[index]
-    if config.get("needDeleteId", False):
-        part = part.split("?")[0]
-    if config["returnType"] == "string":
-        return part
-    if config["returnType"] == "json":
-        return {config["key"]: part}
-    return None
+    match config["returnType"]:
+        case "string":
+            return piece
+        case "json":
+            return {config["key"]: piece}
+        case other:
+            raise ValueError(f"url_dashPart: unknown returnType {other!r}")
 
 
 def get_url_path_parse(ctx: GetterContext, config: dict[str, Any]) -> dict[str, Any] | None:

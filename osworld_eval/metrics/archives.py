@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from osworld_eval.metrics.pdf import pdf_text
 
 logger = logging.getLogger(__name__)
@@ -76,30 +78,49 @@ def compare_archive(pred_path: str | None, gold_path: str, **options: Any) -> fl
     return total / len(pred_files)
 
 
-def _pdf_bytes_similar(first: bytes, second: bytes, threshold: float, scratch: Path) -> bool:
-    import difflib
+PDF_TEXT_SIMILARITY = 0.95
 
+
+def _member_texts_alike(first: bytes, second: bytes, scratch: Path) -> bool:
+    """Two PDF members count as the same document when their text is at least 95% alike
+    (a re-exported PDF never has the same bytes)."""
     texts = []
-    for i, data in enumerate((first, second)):
-        path = scratch / f"zip_member_{i}.pdf"
+    for name, data in (("mine", first), ("gold", second)):
+        path = scratch / f"zip_member_{name}.pdf"
         path.write_bytes(data)
         texts.append(pdf_text(str(path)))
-    return difflib.SequenceMatcher(None, texts[0], texts[1]).ratio() >= threshold
+    return fuzz.ratio(texts[0], texts[1]) / 100 >= PDF_TEXT_SIMILARITY
+
+
+def _files_of(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
 
 
 def compare_zip_files(actual: str | None, expected: str, **options: Any) -> float:
-    """1 if the zips hold the same names with equal bytes (PDFs: text similarity >= 0.95)."""
+    """Did the agent pack exactly the gold archive's files?
+
+    1 when the zip holds the same file names (folders themselves do not count) and every file
+    has the gold's content: the same bytes, or for a PDF the same text (>= 95% alike). A
+    missing or unreadable zip scores 0; an empty gold zip is a task error.
+    """
+    with zipfile.ZipFile(expected) as gold_zip:
+        gold = _files_of(gold_zip)
+    if not gold:
+        raise ValueError("compare_zip_files: the gold archive holds no files")
     if not actual:
         return 0.0
-    with zipfile.ZipFile(actual) as mine, zipfile.ZipFile(expected) as gold:
-        names = set(mine.namelist())
-        if names != set(gold.namelist()):
+    try:
+        with zipfile.ZipFile(actual) as mine_zip:
+            mine = _files_of(mine_zip)
+    except (OSError, zipfile.BadZipFile) as exc:
+        logger.info("compare_zip_files: cannot open %s: %s", actual, exc)
+        return 0.0
+    if mine.keys() != gold.keys():
+        return 0.0
+    scratch = Path(actual).parent
+    for name, data in gold.items():
+        if mine[name] == data:
+            continue
+        if not (name.lower().endswith(".pdf") and _member_texts_alike(mine[name], data, scratch)):
             return 0.0
-        for name in names:
-            a, b = mine.read(name), gold.read(name)
-            if name.lower().endswith(".pdf"):
-                if not _pdf_bytes_similar(a, b, 0.95, Path(actual).parent):
-                    return 0.0
-            elif a != b:
-                return 0.0
     return 1.0

@@ -116,23 +116,30 @@ def compare_docx_files_and_ignore_new_lines(
     return 1.0 if first == second else 0.0
 
 
+def table_grids(doc: Any) -> list[list[list[str]]]:
+    """Every table of a document as rows of stripped cell texts (a merged cell repeats)."""
+    return [
+        [[cell.text.strip() for cell in row.cells] for row in table.rows] for table in doc.tables
+    ]
+
+
 def compare_docx_tables(file1: str | None, file2: str | None) -> float:
-    """1 if both documents have the same tables with the same (stripped) cell texts."""
-    if not file1 or not file2:
+    """Did the agent fill the document's tables as the gold document has them?
+
+    1 when the result holds the gold's tables, in the same order, each with the same rows and
+    columns and the same cell texts (surrounding whitespace ignored); otherwise 0. A missing or
+    unreadable result is 0; a gold document without tables is a task error (nothing to check).
+    """
+    gold_doc = _open_docx(file2) if file2 else None
+    if gold_doc is None:
+        raise ValueError(f"compare_docx_tables: the gold document {file2!r} is not readable")
+    gold = table_grids(gold_doc)
+    if not gold:
+        raise ValueError("compare_docx_tables: the gold document has no tables")
+    mine_doc = _open_docx(file1) if file1 else None
+    if mine_doc is None:
         return 0.0
-    doc1, doc2 = _open_docx(file1), _open_docx(file2)
-    if doc1 is None or doc2 is None:
-        return 0.0
-    if len(doc1.tables) != len(doc2.tables):
-        return 0.0
-    for t1, t2 in zip(doc1.tables, doc2.tables, strict=True):
-        if len(t1.rows) != len(t2.rows) or len(t1.columns) != len(t2.columns):
-            return 0.0
-        for i in range(len(t1.rows)):
-            for j in range(len(t1.columns)):
-                if t1.cell(i, j).text.strip() != t2.cell(i, j).text.strip():
-                    return 0.0
-    return 1.0
+    return 1.0 if table_grids(mine_doc) == gold else 0.0
 
 
 def _image_blobs(doc: Any) -> list[bytes]:
@@ -155,33 +162,43 @@ def compare_docx_images(file1: str | None, file2: str | None) -> float:
     return 1.0
 
 
-def compare_references(file1: str | None, file2: str | None, **options: Any) -> float:
-    """Score the reference list after the "References" heading by fuzzy similarity.
+def _entries_after(paragraphs: list[str], heading: str) -> list[str] | None:
+    """Non-empty paragraphs after the first one reading exactly `heading`; None without it."""
+    for at, text in enumerate(paragraphs):
+        if text == heading:
+            return [p for p in paragraphs[at + 1 :] if p.strip()]
+    return None
 
-    The mean ratio r of paired entries scores (r - base) / (1 - base) when r >= base + 0.01,
-    else 0, with base = `reference_base_result` (0.5).
+
+def compare_references(file1: str | None, file2: str | None, **options: Any) -> float:
+    """How well the result's reference list matches the gold list (a graded score).
+
+    The reference list is every non-empty paragraph after the heading paragraph
+    (`reference_indicator`, default "References"). Lists of different lengths score 0;
+    otherwise the mean fuzzy ratio r of the entries, paired in order, is rescaled so that
+    r <= base scores 0 and r = 1 scores 1: (r - base) / (1 - base), with base =
+    `reference_base_result` (default 0.5) and a 0.01 margin above base before anything counts.
+    A result without the heading or a readable .docx scores 0; a gold document without the
+    heading or without entries is a task error.
     """
-    if not file1 or not file2 or not (file1.endswith(".docx") and file2.endswith(".docx")):
+    heading = options.get("reference_indicator", "References")
+    base = float(options.get("reference_base_result", 0.5))
+    gold_paragraphs = _paragraphs(file2) if file2 and file2.endswith(".docx") else None
+    if gold_paragraphs is None:
+        raise ValueError(f"compare_references: the gold document {file2!r} is not a readable .docx")
+    gold = _entries_after(gold_paragraphs, heading)
+    if not gold:
+        raise ValueError(
+            f"compare_references: the gold document lists no entries under {heading!r}"
+        )
+    mine_paragraphs = _paragraphs(file1) if file1 and file1.endswith(".docx") else None
+    mine = None if mine_paragraphs is None else _entries_after(mine_paragraphs, heading)
+    if mine is None or len(mine) != len(gold):
         return 0.0
-    indicator = options.get("reference_indicator", "References")
-    base = options.get("reference_base_result", 0.5)
-    first, second = _paragraphs(file1), _paragraphs(file2)
-    if first is None or second is None:
+    similarity = sum(fuzz.ratio(a, b) for a, b in zip(mine, gold, strict=True)) / (100 * len(gold))
+    if similarity < base + 0.01:
         return 0.0
-    at1 = first.index(indicator) if indicator in first else -1
-    at2 = second.index(indicator) if indicator in second else -1
-    if at1 == -1 and at2 == -1:
-        return 1.0
-    if at1 == -1 or at2 == -1:
-        return 0.0
-    refs1 = [p for p in first[at1 + 1 :] if p.strip()]
-    refs2 = [p for p in second[at2 + 1 :] if p.strip()]
-    if len(refs1) != len(refs2):
-        return 0.0
-    if not refs1:
-        raise ZeroDivisionError("compare_references: empty reference lists")
-    mean = sum(fuzz.ratio(a, b) / 100.0 for a, b in zip(refs1, refs2, strict=True)) / len(refs1)
-    return (mean - base) / (1 - base) if mean >= base + 0.01 else 0.0
+    return (similarity - base) / (1 - base)
 
 
 def fuzzy_place_math(path: str | None, rules: dict[str, Any]) -> float:

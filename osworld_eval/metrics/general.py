@@ -74,19 +74,30 @@ def _lines(path: str) -> list[str]:
 
 
 def check_list(result: str | None, rules: dict[str, list[str]]) -> float:
-    """1 if each `expect` regex matches some line of the file and no `unexpect` regex any line."""
-    if result is None:
-        return 0.0
+    """Does a command's saved output show what the task asks for, and nothing it forbids?
+
+    The result is a text file (the output of `grep`, `wmctrl -l`, `gsettings get`, ...). Each
+    `expect` regex must be found on some line and no `unexpect` regex on any line: 1 if so,
+    else 0. A missing or unreadable file is 0; rules with nothing to check are a task error.
+    """
     expect = [re.compile(p) for p in rules.get("expect", [])]
     unexpect = [re.compile(p) for p in rules.get("unexpect", [])]
-    seen = [False] * len(expect)
-    clean = True
-    with open(result) as handle:
-        for line in handle:
-            for i, pattern in enumerate(expect):
-                seen[i] = seen[i] or pattern.search(line) is not None
-            clean = clean and all(p.search(line) is None for p in unexpect)
-    return float(all(seen) and clean)
+    if not expect and not unexpect:
+        raise ValueError("check_list: the rules have neither expect nor unexpect patterns")
+    if result is None:
+        return 0.0
+    try:
+        lines = Path(result).read_text(errors="replace").splitlines()
+    except OSError as exc:
+        logger.info("check_list: cannot read %s: %s", result, exc)
+        return 0.0
+
+    def on_some_line(pattern: re.Pattern[str]) -> bool:
+        return any(pattern.search(line) for line in lines)
+
+    wanted_all_seen = all(on_some_line(p) for p in expect)
+    forbidden_none_seen = not any(on_some_line(p) for p in unexpect)
+    return float(wanted_all_seen and forbidden_none_seen)
 
 
 def file_contains(path: str | None, config: dict[str, Any]) -> float:

@@ -98,22 +98,34 @@ def compare_images(image1: str | None, image2: str | None, **options: Any) -> fl
     return (score - base) / (1 - base) if score >= base + 0.01 else 0.0
 
 
+def same_picture(first: Image.Image, second: Image.Image) -> bool:
+    """Same size and the same colour at every pixel (palette or RGB storage does not matter)."""
+    if first.size != second.size:
+        return False
+    return (
+        ImageChops.difference(first.convert("RGBA"), second.convert("RGBA")).getbbox(
+            alpha_only=False
+        )
+        is None
+    )
+
+
 def compare_image_list(predicted: Any, gold: Any) -> float:
-    """1 if each predicted image equals its gold image pixel for pixel (after resizing)."""
-    if not isinstance(predicted, list):
-        predicted, gold = [predicted], [gold]
-    for pred_path, gold_path in zip(predicted, gold or [], strict=False):
-        if not pred_path or not gold_path:
-            return 0.0
-        pred = open_result_image(pred_path)
-        if pred is None:
-            return 0.0
-        want: Image.Image = Image.open(gold_path)
-        if pred.size != want.size:
-            pred = pred.resize(want.size, Image.Resampling.LANCZOS)
-        if pred.mode != want.mode:
-            pred = pred.convert(want.mode)
-        if ImageChops.difference(pred, want).getbbox():
+    """Are the files the agent saved exactly the gold pictures, one for one?
+
+    1 when there is one result per gold image and each is the same picture as its gold (same
+    size, same pixels); a missing or unreadable result image scores 0. No gold images is a
+    task error.
+    """
+    golds = gold if isinstance(gold, list) else [gold]
+    results = predicted if isinstance(predicted, list) else [predicted]
+    if not golds or any(not g for g in golds):
+        raise ValueError("compare_image_list: no gold images to compare with")
+    if len(results) != len(golds):
+        return 0.0
+    for result_path, gold_path in zip(results, golds, strict=True):
+        mine = open_result_image(result_path) if result_path else None
+        if mine is None or not same_picture(mine, Image.open(gold_path)):
             return 0.0
     return 1.0
 

@@ -10,10 +10,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
 logger = logging.getLogger(__name__)
+
+_WORKSPACE_FOLDER = re.compile(r'"folder"\s*:\s*"([^"]+)"')
 
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -156,30 +159,29 @@ def check_direct_json_object(result: Any, rules: dict[str, Any]) -> float:
         return 0.0
 
 
-def _is_subset(expected: Any, actual: Any) -> bool:
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict):
-            return False
-        return all(k in actual and _is_subset(v, actual[k]) for k, v in expected.items())
-    return expected == actual
-
-
 def compare_config(actual: str | None, rules: dict[str, Any], **options: Any) -> float:
-    """1 if the file contains the expected JSON (as a subset) or text (`containment_ok`)."""
+    """Does the file an editor extension wrote hold the expected text?
+
+    VS Code tasks run an evaluation command that writes one value (the open project's name,
+    a setting) to a file. 1 when that file's text is the expected text, ignoring whitespace
+    around it (a trailing newline is not an answer). When the command wrote nothing, the
+    `vscode_config` getter hands over VS Code's workspace records instead; then 1 when one of
+    them opened a folder named the expected text. 0 otherwise, or when the file is missing.
+    A rule without an expected text is a task error.
+    """
+    expected = rules.get("expected")
+    if not isinstance(expected, str) or not expected.strip():
+        raise ValueError("compare_config: the rule gives no expected text")
     if not actual:
         return 0.0
-    expected_text = rules.get("expected")
-    if not expected_text:
-        return 0.0
-    actual_text = Path(actual).read_text(encoding="utf-8")
-    if options.get("containment_ok", True):
-        try:
-            return 1.0 if _is_subset(json.loads(expected_text), json.loads(actual_text)) else 0.0
-        except (json.JSONDecodeError, TypeError):
-            return 1.0 if expected_text.strip() in actual_text else 0.0
-    if actual_text == expected_text:
-        return 1.0
     try:
-        return 1.0 if json.loads(actual_text) == json.loads(expected_text) else 0.0
-    except (json.JSONDecodeError, TypeError):
+        written = Path(actual).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        logger.info("compare_config: cannot read %s: %s", actual, exc)
         return 0.0
+    if written.strip() == expected.strip():
+        return 1.0
+    folders = (
+        unquote(f).rstrip("/").rpartition("/")[2] for f in _WORKSPACE_FOLDER.findall(written)
+    )
+    return 1.0 if expected.strip() in folders else 0.0

@@ -1,46 +1,56 @@
-"""URL comparison as OSWorld does it: scheme default http, no `www.`, public suffix ignored.
+"""When two URLs name the same page, as the browser tasks judge it.
 
-OSWorld drops the public suffix with tldextract (the Public Suffix List). We carry the
-multi-label suffixes that matter for the sites OSWorld tasks visit and otherwise treat the last
-label as the suffix, which gives the same answer for those sites without a network fetch.
+A URL typed or clicked by the agent rarely matches the task's text byte for byte. Two URLs
+are the same page when, after normalising, they are equal:
+- a missing scheme means http; scheme and host compare case-insensitively;
+- a `www` subdomain is no subdomain; a port or user part of the host is ignored;
+- the public suffix (`com`, `co.uk`, `k12.ca.us`, ...) is ignored, so example.com and
+  example.org compare equal, as OSWorld's comparison (tldextract) has it; the suffix comes
+  from the Public Suffix List as shipped inside the `publicsuffixlist` package (ICANN section,
+  never fetched at run time); a name under no listed suffix (`foo.internal`) keeps all its labels;
+- a path of "/" is no path; with `full=False` parameters, query and fragment are ignored.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
+from typing import Any
 from urllib.parse import ParseResult, urlparse, urlunparse
 
-# Second-level public suffixes (the common ccTLD forms); the last label alone otherwise.
-_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "edu", "ac", "or", "ne", "go", "gob", "nic"}
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+\-.]*://")
 
 
-def _split_host(host: str) -> tuple[str, str]:
-    """(subdomain, registrable domain name without suffix) of a host name."""
-    host = host.split("@")[-1].split(":")[0].strip(".")
-    labels = [label for label in host.split(".") if label]
-    if not labels:
-        return "", ""
-    if len(labels) == 1 or re.fullmatch(r"[\d.]+", host):
-        return "", host if re.fullmatch(r"[\d.]+", host) else labels[0]
-    suffix_len = 1
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        suffix_len = 2
-    rest = labels[:-suffix_len]
-    return ".".join(rest[:-1]), rest[-1]
+@functools.cache
+def _suffix_list() -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+def site_name(host: str) -> str:
+    """The host without `www.` and without its public suffix ("maps.google" for maps.google.co.uk)."""
+    host = host.rpartition("@")[2].partition(":")[0].strip(".").lower()
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    suffix = _suffix_list().publicsuffix(host) if "." in host else None
+    if suffix and host != suffix:
+        host = host[: -len(suffix) - 1]
+    labels = host.split(".")
+    return labels[1] if len(labels) == 2 and labels[0] == "www" else host
 
 
 def normalize_url(url: str, *, full: bool = True) -> str:
     parsed = urlparse(url if _HAS_SCHEME.match(url) else f"http://{url}")
-    subdomain, domain = _split_host(parsed.netloc.lower())
-    if subdomain == "www":
-        subdomain = ""
-    netloc = f"{subdomain}.{domain}" if subdomain else domain
     return urlunparse(
         ParseResult(
             scheme=parsed.scheme.lower(),
-            netloc=netloc,
-            path=parsed.path if parsed.path != "/" else "",
+            netloc=site_name(parsed.netloc),
+            path="" if parsed.path == "/" else parsed.path,
             params=parsed.params if full else "",
             query=parsed.query if full else "",
             fragment=parsed.fragment if full else "",

@@ -61,7 +61,12 @@ def test_check_list(tmp_path: Path) -> None:
     assert general.check_list(path, {"unexpect": [".+"]}) == 0.0
     empty = builders.text(tmp_path / "diff.out", "")
     assert general.check_list(empty, {"unexpect": [".+"]}) == 1.0
-    assert general.check_list(None, {"expect": []}) == 0.0
+    assert general.check_list(None, {"expect": ["x"]}) == 0.0  # the command saved nothing
+    unreadable = tmp_path / "folder.out"
+    unreadable.mkdir()
+    assert general.check_list(str(unreadable), {"expect": ["x"]}) == 0.0
+    with pytest.raises(ValueError, match="neither expect nor unexpect"):
+        general.check_list(path, {"expect": []})
 
 
 def test_file_contains_and_line_number(tmp_path: Path) -> None:
@@ -191,12 +196,11 @@ def test_match_value_to_rule(value: object, rule: dict, ok: bool) -> None:
 
 
 def test_compare_config(tmp_path: Path) -> None:
-    actual = builders.json_file(
-        tmp_path / "a.json", {"folder": "/p", "extra": 1, "nested": {"a": 1, "b": 2}}
+    records = builders.text(
+        tmp_path / "ws.txt", '{"folder": "file:///home/user/project"}{"folder": "file:///tmp/x"}'
     )
-    assert json_checks.compare_config(actual, {"expected": '{"nested": {"a": 1}}'}) == 1.0
-    assert json_checks.compare_config(actual, {"expected": '{"nested": {"a": 2}}'}) == 0.0
+    assert json_checks.compare_config(records, {"expected": "project"}) == 1.0
+    assert json_checks.compare_config(records, {"expected": "user"}) == 0.0
     plain = builders.text(tmp_path / "p.txt", "OpenProject at /home/user\n")
-    assert json_checks.compare_config(plain, {"expected": "OpenProject"}) == 1.0
-    assert json_checks.compare_config(plain, {"expected": "Closed"}) == 0.0
+    assert json_checks.compare_config(plain, {"expected": "OpenProject"}) == 0.0  # not the value
     assert json_checks.compare_config(None, {"expected": "x"}) == 0.0
