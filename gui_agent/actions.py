@@ -45,34 +45,50 @@ class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_TARGET_CHARS = 200
+TargetText = Annotated[
+    str | None,
+    Field(
+        default=None,
+        description="a few words naming what you point at, e.g. 'the Save button of the dialog'",
+    ),
+]
+"""Optional on every pointing action: the loop snaps a click that misses the named element."""
+
+
 class Click(_Action):
     kind: Literal["click"] = "click"
     x: int
     y: int
+    target: TargetText = None
 
 
 class DoubleClick(_Action):
     kind: Literal["double_click"] = "double_click"
     x: int
     y: int
+    target: TargetText = None
 
 
 class TripleClick(_Action):
     kind: Literal["triple_click"] = "triple_click"
     x: int
     y: int
+    target: TargetText = None
 
 
 class RightClick(_Action):
     kind: Literal["right_click"] = "right_click"
     x: int
     y: int
+    target: TargetText = None
 
 
 class Move(_Action):
     kind: Literal["move"] = "move"
     x: int
     y: int
+    target: TargetText = None
 
 
 class Drag(_Action):
@@ -197,6 +213,9 @@ def validate(action: Action, *, width: int, height: int, allow_shell: bool = Fal
     match action:
         case Click() | DoubleClick() | TripleClick() | RightClick() | Move():
             _check_point(action.x, action.y, width, height)
+            if action.target is not None and len(action.target) > MAX_TARGET_CHARS:
+                raise ActionRejected(f"target of {len(action.target)} characters exceeds "
+                                     f"{MAX_TARGET_CHARS}")  # fmt: skip
         case Drag():
             _check_point(action.x, action.y, width, height)
             _check_point(action.to_x, action.to_y, width, height)
@@ -237,7 +256,8 @@ def describe(action: Action) -> str:
     """One short line for progress output and trace summaries."""
     match action:
         case Click() | DoubleClick() | TripleClick() | RightClick() | Move():
-            return f"{action.kind}({action.x}, {action.y})"
+            named = f" {action.target!r}" if action.target else ""
+            return f"{action.kind}({action.x}, {action.y}){named}"
         case Drag():
             return f"drag({action.x}, {action.y} -> {action.to_x}, {action.to_y})"
         case Scroll():

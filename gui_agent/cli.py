@@ -24,6 +24,7 @@ from gui_agent.cli_errors import DebuggableGroup, enable_debug, print_traceback_
 from gui_agent.computers.factory import ENV_NAMES
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, StepRecord
 from gui_agent.errors import GuiAgentError
+from gui_agent.grounding.cli import locate as locate_command
 
 console = Console(stderr=True)
 CONFIG_ERROR_EXIT = 2
@@ -88,6 +89,7 @@ def run_goal(
     vm_url: str | None = None,
     dry_run: bool = False,
     agent: str = "loop",
+    snap: bool = True,
 ) -> tuple[EpisodeResult, Path]:
     """Open the computer, run one episode, write the run folder; shared by run/replay/demo."""
     from gui_agent.agents import resolve_agent
@@ -105,7 +107,7 @@ def run_goal(
     computer = open_computer(env, start_url=start_url, vm_url=vm_url)  # type: ignore[arg-type]
     try:
         result = run_task(goal, computer, model=chosen, max_steps=max_steps, trace=trace,
-                          dry_run=dry_run, on_step=_print_step(run_dir))  # fmt: skip
+                          dry_run=dry_run, on_step=_print_step(run_dir), snap=snap)  # fmt: skip
     finally:
         computer.close()
         trace.close()
@@ -149,14 +151,16 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 @steps_option
 @click.option("--dry-run", is_flag=True, help="Show the actions without executing them.")
 @agent_option
+@click.option("--no-snap", is_flag=True,
+              help="Click exactly where the model says, even when it misses its target.")  # fmt: skip
 @out_option
 def run(goal: str, env: str, vm_url: str | None, start_url: str | None, model: str | None,
-        max_steps: int, dry_run: bool, agent: str, out: Path) -> None:  # fmt: skip
+        max_steps: int, dry_run: bool, agent: str, no_snap: bool, out: Path) -> None:  # fmt: skip
     """Work toward GOAL on a computer, at most --max-steps actions."""
     try:
         result, run_dir = run_goal(goal, env=env, model=model, max_steps=max_steps, out=out,
                                    start_url=start_url, vm_url=vm_url, dry_run=dry_run,
-                                   agent=agent)  # fmt: skip
+                                   agent=agent, snap=not no_snap)  # fmt: skip
     except GuiAgentError as exc:
         _fail(exc.message)
         return
@@ -255,4 +259,5 @@ def _add_plugin_groups() -> None:
 
 
 _add_own_commands()
+main.add_command(locate_command)
 _add_plugin_groups()

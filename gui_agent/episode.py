@@ -62,6 +62,8 @@ class StepRecord:
     """Who chose the action: "loop" (a perception call) or the skill frame that ran it."""
     output: str = ""
     """What an executed command or script printed (cut), for skill steps."""
+    snap: dict[str, Any] | None = None
+    """When the loop moved a click onto its target's element: from, to, tier, name."""
 
 
 @dataclass

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
+from PIL import Image
+
 from gui_agent import context as ctx
 from gui_agent.actions import Action, Done, Fail, describe, validate
 from gui_agent.agentic import use_model
@@ -33,6 +35,7 @@ from gui_agent.errors import (
     PolicyBlocked,
 )  # fmt: skip
 from gui_agent.geometry import action_to_screen
+from gui_agent.grounding.snap import snap_action
 from gui_agent.models.base import Model, Usage
 from gui_agent.perception import perceive
 from gui_agent.policy import Policy
@@ -81,6 +84,8 @@ class Episode:
     model_size: tuple[int, int] = (1280, 800)
     on_step: StepCallback | None = None
     settle_timeout: float = 3.0
+    snap: bool = True
+    """Move a click that misses the element its `target` names onto it (grounding/snap.py)."""
 
 
 EpisodeBody = Callable[[Episode], EpisodeStatus]
@@ -109,18 +114,21 @@ def run_task(
     max_tokens: int | None = None,
     max_cost_usd: float | None = None,
     settle_timeout: float = 3.0,
+    snap: bool = True,
 ) -> EpisodeResult:
     """Drive `computer` toward `goal`; returns the episode with its one terminal status.
 
     `max_steps` (at most 15) caps executed actions, including those of skills running below;
     `max_tokens` and `max_cost_usd` cap model usage (status budget_exceeded when hit).
     After each action the screen is polled until it is still, for at most `settle_timeout` s.
+    With `snap`, a click that carries a `target` and misses the element the target names is
+    moved to that element's centre (grounding/snap.py); the step record says from, to and tier.
     """
     return run_episode(goal, computer, continue_loop, name="run_task", agent="loop", model=model,
                        max_steps=max_steps, policy=policy, dry_run=dry_run,
                        model_size=model_size, on_step=on_step, trace=trace,
                        max_tokens=max_tokens, max_cost_usd=max_cost_usd,
-                       settle_timeout=settle_timeout)  # fmt: skip
+                       settle_timeout=settle_timeout, snap=snap)  # fmt: skip
 
 
 def run_episode(
@@ -140,6 +148,7 @@ def run_episode(
     max_tokens: int | None = None,
     max_cost_usd: float | None = None,
     settle_timeout: float = 3.0,
+    snap: bool = True,
 ) -> EpisodeResult:
     """Run `body` in a root frame `name` holding the episode's one budget; map errors to statuses.
 
@@ -151,7 +160,8 @@ def run_episode(
     result = EpisodeResult(goal=goal, status=EpisodeStatus.FAILED, model=str(model_spec or ""),
                            agent=agent)  # fmt: skip
     episode = Episode(goal, computer, result, policy=policy or Policy(), dry_run=dry_run,
-                      model_size=model_size, on_step=on_step, settle_timeout=settle_timeout)  # fmt: skip
+                      model_size=model_size, on_step=on_step, settle_timeout=settle_timeout,
+                      snap=snap)  # fmt: skip
     attach = trace.attach() if trace is not None else nullcontext()
     chosen = use_model(model) if model is not None else nullcontext()
     budget = ctx.Budget(max_actions=max_steps, max_tokens=max_tokens, max_cost_usd=max_cost_usd)
@@ -215,6 +225,8 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                 try:
                     action = validate(action_to_screen(action, encoded.scaling), width=width,
                                       height=height, allow_shell=computer.allows_shell)  # fmt: skip
+                    if episode.snap:
+                        action = _snapped(action, computer, screen, record)
                     policy.check(action)
                     if perceived.safety_checks:
                         policy.acknowledge(action, perceived.safety_checks)
@@ -251,6 +263,17 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                 record.duration_s = round(time.monotonic() - started, 3)
                 record.tokens = perceived_tokens(step)
                 record_step(step, record)
+
+
+def _snapped(action: Action, computer: Computer, screen: Image.Image,
+             record: StepRecord) -> Action:  # fmt: skip
+    moved, snap = snap_action(action, computer, screen)
+    if snap is None:
+        return action
+    record.snap = snap.as_dict()
+    record.description = f"{describe(moved)} (snapped from {snap.from_point} by {snap.tier})"
+    width, height = computer.size
+    return validate(moved, width=width, height=height, allow_shell=computer.allows_shell)
 
 
 def record_step(step: ctx.CallNode, record: StepRecord) -> None:

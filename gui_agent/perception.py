@@ -38,7 +38,9 @@ def perceive(goal: str, screenshot: EncodedImage, note: str | None = None) -> Pe
 
     Coordinates are pixels of this screenshot (x to the right, y down, origin top-left); aim at
     the centre of the element. Actions:
-    - click / double_click / triple_click / right_click / move: x, y
+    - click / double_click / triple_click / right_click / move: x, y, and `target`: a few
+      words naming what you point at ("the Save button of the dialog", "Font size field"); the
+      program uses it to correct a point that misses the element
     - drag: from x, y to to_x, to_y
     - scroll: x, y, direction (up/down/left/right), amount in wheel clicks (1-30)
     - type: text, typed into the focused element (click the field first)

@@ -1,0 +1,67 @@
+"""Tier 1: elements of an accessibility tree (OSWorld's XML, as `/accessibility` returns it).
+
+Each node is named by its role (`push-button`, `menu-item`...) and carries `name` plus screen
+geometry in the component namespace (`screencoord="(x, y)"`, `size="(w, h)"`); only nodes
+with a name, a positive size and a place on the screen become elements. Attribute namespaces
+are matched by local name, so trees from other dumpers with other namespace URIs also work.
+
+Known limit, measured here: LibreOffice with the gtk3 plugin and no window manager reports the
+boxes of its docked toolbars and sheet tabs 25 px above where they are drawn (the menu bar's
+height); its dialogs, menus and GTK's own dialogs are exact.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+from gui_agent.grounding.elements import Box, Element
+
+_PAIR = re.compile(r"\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)")
+SKIPPED_ROLES = frozenset({"frame", "root pane", "window", "filler", "panel", "desktop frame",
+                           "dialog", "file chooser", "alert",
+                           "application", "scroll pane", "viewport", "layered pane"})  # fmt: skip
+"""Containers: their names are window titles, not things a target points at."""
+
+
+class TreeError(ValueError):
+    """The text is not an accessibility tree this tier can read."""
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _pair(text: str | None) -> tuple[int, int] | None:
+    match = _PAIR.fullmatch(text.strip()) if text else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def elements_from_tree(xml: str, *, screen_size: tuple[int, int] | None = None) -> list[Element]:
+    """Every named, visible node of the tree as an Element, in document order."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise TreeError(f"not an accessibility tree: {exc}") from exc
+    return list(_walk(root, screen_size))
+
+
+def _walk(root: ET.Element, screen_size: tuple[int, int] | None) -> Iterator[Element]:
+    for node in root.iter():
+        role = _local(node.tag).replace("-", " ")
+        if role in SKIPPED_ROLES:
+            continue
+        name = (node.get("name") or "").strip() or (node.text or "").strip()
+        if not name:
+            continue
+        attributes = {_local(key): value for key, value in node.attrib.items()}
+        origin = _pair(attributes.get("screencoord"))
+        size = _pair(attributes.get("size"))
+        if origin is None or size is None or size[0] <= 0 or size[1] <= 0:
+            continue
+        box: Box | None = Box(origin[0], origin[1], origin[0] + size[0], origin[1] + size[1])
+        if screen_size is not None and box is not None:
+            box = box.clipped(*screen_size)
+        if box is not None:
+            yield Element(name=name[:200], role=role, box=box, tier="a11y")
