@@ -28,27 +28,46 @@ def _paragraphs(path: str) -> list[str] | None:
     return None if doc is None else [p.text for p in doc.paragraphs]
 
 
+_TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+
+
+def _odf_text(element: Any) -> str:
+    """All text inside an ODF element, as a reader sees it: <text:s c="n"/> is n spaces,
+    <text:tab/> a tab, <text:line-break/> a newline; spans, links and fields are read through."""
+    parts = [element.text or ""]
+    for child in element:
+        tag = child.tag
+        if tag == f"{{{_TEXT_NS}}}s":
+            parts.append(" " * int(child.get(f"{{{_TEXT_NS}}}c", "1")))
+        elif tag == f"{{{_TEXT_NS}}}tab":
+            parts.append("\t")
+        elif tag == f"{{{_TEXT_NS}}}line-break":
+            parts.append("\n")
+        elif isinstance(tag, str):  # not a comment or processing instruction
+            parts.append(_odf_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def _odt_paragraphs(path: str) -> list[str] | None:
-    """Paragraph texts of an .odt: direct text and text inside direct <text:span> children."""
+    """Every <text:p> of an .odt, page styles first: the header and footer paragraphs of its
+    master pages (styles.xml), then the body (content.xml). Headings (<text:h>) are not
+    paragraphs here, as in OSWorld's reading of .odt files."""
     import zipfile
 
     from lxml import etree
 
-    text_ns = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+    texts: list[str] = []
     try:
         with zipfile.ZipFile(path) as odt:
-            root = etree.fromstring(odt.read("content.xml"))
+            members = set(odt.namelist())
+            for part in ("styles.xml", "content.xml"):
+                if part == "styles.xml" and part not in members:
+                    continue
+                root = etree.fromstring(odt.read(part))
+                texts.extend(_odf_text(p) for p in root.iter(f"{{{_TEXT_NS}}}p"))
     except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return None
-    texts = []
-    for para in root.iter(f"{{{text_ns}}}p"):
-        parts = [para.text or ""]
-        for child in para:
-            if child.tag == f"{{{text_ns}}}span":
-                parts.append(child.text or "")
-                parts.extend(grandchild.tail or "" for grandchild in child)
-            parts.append(child.tail or "")
-        texts.append("".join(parts))
     return texts
 
 

@@ -1,9 +1,15 @@
-"""PDF metrics: text similarity and embedded-image similarity (pypdf stands in for PyMuPDF)."""
+"""PDF metrics: text similarity and embedded-image similarity (pypdf stands in for PyMuPDF).
+
+OSWorld reads PDF text with PyMuPDF; we read it with pypdf and adjust the result where the two
+were measured to differ (`page_text`), so fractional `compare_pdfs` scores agree.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +24,51 @@ logger = logging.getLogger(__name__)
 PHASH_MAX_DISTANCE = 5
 
 
+_ARABIC_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]+")
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LTR = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_MIRRORED = {"(": ")", ")": "(", "[": "]", "]": "[", "{": "}", "}": "{", "<": ">", ">": "<"}
+
+
+def _strong_neighbour(line: str, at: int, step: int) -> str:
+    """'rtl', 'ltr' or '' for the first strongly directed letter from `at` in direction `step`."""
+    at += step
+    while 0 <= at < len(line):
+        if _RTL.match(line[at]):
+            return "rtl"
+        if _LTR.match(line[at]):
+            return "ltr"
+        at += step
+    return ""
+
+
+def _rtl_brackets_as_drawn(line: str) -> str:
+    """Brackets inside a right-to-left run as the page draws them (pypdf mirrors them back)."""
+    if not _RTL.search(line):
+        return line
+    out = list(line)
+    for at, char in enumerate(line):
+        if char in _MIRRORED:
+            sides = {_strong_neighbour(line, at, -1), _strong_neighbour(line, at, 1)}
+            if "rtl" in sides and "ltr" not in sides:
+                out[at] = _MIRRORED[char]
+    return "".join(out)
+
+
+def page_text(raw: str) -> str:
+    """One page's extracted text as PyMuPDF (OSWorld's reader) gives it: Arabic presentation
+    forms as plain letters, brackets in right-to-left runs as drawn, a newline at the end."""
+    text = _ARABIC_PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), raw)
+    text = "\n".join(_rtl_brackets_as_drawn(line) for line in text.split("\n"))
+    return text if text.endswith("\n") else text + "\n"
+
+
 def pdf_text(path: str) -> str:
-    """All pages' text, concatenated and stripped."""
+    """All pages' text, each page ending in a newline, the whole stripped (see `page_text`)."""
     from pypdf import PdfReader
 
     reader = PdfReader(path)
-    return "".join(page.extract_text() or "" for page in reader.pages).strip()
+    return "".join(page_text(page.extract_text() or "") for page in reader.pages).strip()
 
 
 def compare_pdfs(pdf1: Any, pdf2: Any) -> float:

@@ -136,3 +136,39 @@ def wav(path: Path, *, tone_hz: float | None, seconds: float = 1.0, rate: int = 
         samples = amplitude * np.sin(2 * np.pi * tone_hz * times)
     soundfile.write(str(path), samples, rate)
     return str(path)
+
+
+def odt(path: Path, body: Sequence[str], *, header: str = "", footer: str = "") -> str:
+    """A minimal .odt: body paragraphs in content.xml, page header/footer in styles.xml.
+
+    A paragraph may hold ODF markup (spans, <text:s c="3"/>, links); it is inserted as is.
+    """
+    import zipfile
+
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.3"'
+    )
+    paragraphs = "".join(f"<text:p>{p}</text:p>" for p in body)
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}>'
+        f"<office:body><office:text><text:h>Title</text:h>{paragraphs}</office:text>"
+        "</office:body></office:document-content>"
+    )
+    page = "".join(
+        f"<style:{kind}><text:p>{value}</text:p></style:{kind}>"
+        for kind, value in (("header", header), ("footer", footer))
+        if value
+    )
+    styles = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {ns}>'
+        f'<office:master-styles><style:master-page style:name="Standard">{page}'
+        "</style:master-page></office:master-styles></office:document-styles>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+        archive.writestr("styles.xml", styles)
+    return str(path)

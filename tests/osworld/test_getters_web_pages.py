@@ -82,3 +82,19 @@ def test_recreation_next_available(
     }
     env = _env(tmp_path, chromium_cdp)
     assert get(env, spec) == {"expected": {"camp-sortable-column-header": "Jun 7"}}
+
+
+def test_rtl_page_printed_by_chromium_reads_as_pymupdf_reads_it(
+    chromium_cdp: str, tmp_path: Path
+) -> None:
+    from osworld_eval.metrics.pdf import pdf_text
+
+    page = builders.text(
+        tmp_path / "rtl.html",
+        '<meta charset="utf-8"><p dir="rtl">שלום עולם hello 123</p><p>مرحبا بالعالم</p>'
+        '<p dir="rtl">עברית (בסוגריים) 2024</p>',
+    )
+    spec = {"type": "pdf_from_url", "path": Path(page).as_uri(), "dest": "rtl.pdf"}
+    printed = get(_env(tmp_path, chromium_cdp), spec)
+    # What PyMuPDF (OSWorld's reader) extracts from Chromium's PDF of this page, measured.
+    assert pdf_text(str(printed)) == ("hello 123 שלום עולם\nمرحبا بالعالم\n2024 )עברית (בסוגריים")

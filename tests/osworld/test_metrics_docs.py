@@ -243,3 +243,43 @@ def test_compare_image_text_with_ocr(tmp_path: Path) -> None:
         == 0.0
     )
     assert images.compare_image_text(None, {"type": "text", "text": "ls"}) == 0
+
+
+def test_odt_headers_footers_and_inline_markup_count(tmp_path: Path) -> None:
+    body = ["Minutes of the meeting", 'Budget:<text:s text:c="2"/>approved <text:a xlink:href="x">'
+            "<text:span>link</text:span></text:a>"]  # fmt: skip
+    gold = builders.odt(tmp_path / "g.odt", body, header="ACME Corp", footer="Page 1")
+    same = builders.odt(tmp_path / "s.odt", body, header="ACME Corp", footer="Page 1")
+    other_footer = builders.odt(tmp_path / "f.odt", body, header="ACME Corp", footer="Draft")
+    no_header = builders.odt(tmp_path / "h.odt", body, footer="Page 1")
+    assert docs._odt_paragraphs(gold) == [
+        "ACME Corp", "Page 1", "Minutes of the meeting", "Budget:  approved link"
+    ]  # fmt: skip
+    assert docs.compare_docx_files(same, gold) == 1.0
+    assert docs.compare_docx_files(other_footer, gold) == 0.0  # differs only in the footer
+    assert docs.compare_docx_files(no_header, gold) == 0.0
+    ratio = docs.compare_docx_files(other_footer, gold, content_only=True)
+    assert 0.8 < ratio < 1.0
+
+
+def test_pdf_pages_end_in_a_newline(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    def pages(name: str, texts: list[str]) -> str:
+        writer = PdfWriter()
+        for i, text in enumerate(texts):
+            writer.append(builders.minimal_pdf(tmp_path / f"{name}{i}.pdf", [text]))
+        writer.write(tmp_path / f"{name}.pdf")
+        return str(tmp_path / f"{name}.pdf")
+
+    two = pages("two", ["abc", "def"])
+    one = pages("one", ["abcdef"])
+    assert pdf.pdf_text(two) == "abc\ndef"  # PyMuPDF ends every page with a newline
+    assert pdf.compare_pdfs(two, one) == pytest.approx(2 * 6 / 13)
+    assert pdf.compare_pdfs(two, pages("again", ["abc", "def"])) == 1.0
+
+
+def test_pdf_right_to_left_text_as_osworld_reads_it() -> None:
+    # pypdf's raw text of a Chromium-printed page, and PyMuPDF's text of the same page.
+    raw = "ﻣﺮﺣﺒﺎ ﺑﺎﻟﻌﺎﻟﻢ\n2024 (עברית )בסוגריים\nsee (note) here"
+    assert pdf.page_text(raw) == "مرحبا بالعالم\n2024 )עברית (בסוגריים\nsee (note) here\n"

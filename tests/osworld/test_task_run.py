@@ -125,7 +125,9 @@ def test_a_users_model_that_raises_is_model_error_naming_it(
     def respond(request: ModelRequest) -> dict[str, Any]:
         raise KeyError("logits")
 
-    outcome = run(make_task(), environment, tmp_path, FunctionModel(respond, name="mine.py:respond"))
+    outcome = run(
+        make_task(), environment, tmp_path, FunctionModel(respond, name="mine.py:respond")
+    )
     reason = "python model mine.py:respond raised KeyError: 'logits'"
     assert (outcome.status, outcome.message) == (TaskStatus.MODEL_ERROR, reason)
     result = json.loads((tmp_path / "result" / "result.json").read_text())
