@@ -46,6 +46,7 @@ from gui_agent.models.base import (
     TextPart,
 )
 from gui_agent.trace import current_trace
+from gui_agent.vault import redact
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class AgenticFunction(Generic[P, R]):
 
     def _parts(self, arguments: dict[str, Any], context_text: str) -> tuple[Part, ...]:
         parts: list[Part] = []
+        context_text = redact(context_text)
         text = [context_text + "\n", "# Arguments"] if context_text else ["# Arguments"]
         for name, value in arguments.items():
             if ctx.is_secret_name(name):
@@ -184,7 +186,7 @@ class AgenticFunction(Generic[P, R]):
                 parts.append(image)
                 text = []
             else:
-                text.append(f"{name}: {ctx.render_value(value)}")
+                text.append(f"{name}: {redact(ctx.render_value(value))}")
         if text:
             parts.append(TextPart("\n".join(text)))
         return tuple(parts)

@@ -25,6 +25,8 @@ from gui_agent.computers.factory import ENV_NAMES
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, StepRecord
 from gui_agent.errors import GuiAgentError
 from gui_agent.grounding.cli import locate as locate_command
+from gui_agent.safety_cli import Safety, safety_options
+from gui_agent.vault import RedactingFilter
 
 console = Console(stderr=True)
 CONFIG_ERROR_EXIT = 2
@@ -90,25 +92,36 @@ def run_goal(
     dry_run: bool = False,
     agent: str = "loop",
     snap: bool = True,
+    safety: Safety | None = None,
 ) -> tuple[EpisodeResult, Path]:
     """Open the computer, run one episode, write the run folder; shared by run/replay/demo."""
     from gui_agent.agents import resolve_agent
     from gui_agent.computers.factory import open_computer
     from gui_agent.models.registry import resolve_model
     from gui_agent.report import write_report_safely
+    from gui_agent.safety_cli import guard_computer
     from gui_agent.trace import TraceWriter
 
     run_task = resolve_agent(agent)
     chosen = resolve_model(model)  # fails fast (no key, bad spec) before a desktop starts
+    safety = safety or Safety.from_options(assume_yes=True)
     run_dir = new_run_dir(out)
     trace = TraceWriter(run_dir)
     console.print(f"[dim]{env} · {agent} · {chosen.spec} · max {max_steps} steps · "
                   f"{run_dir}[/dim]")  # fmt: skip
-    computer = open_computer(env, start_url=start_url, vm_url=vm_url)  # type: ignore[arg-type]
+    first_url = None if safety.allowlist.active else start_url  # loaded through the guard
+    computer = open_computer(env, start_url=first_url, vm_url=vm_url)  # type: ignore[arg-type]
+    guard = None
     try:
-        result = run_task(goal, computer, model=chosen, max_steps=max_steps, trace=trace,
-                          dry_run=dry_run, on_step=_print_step(run_dir), snap=snap)  # fmt: skip
+        guard = guard_computer(computer, safety, start_url=start_url)
+        result = run_task(safety.goal_for_model(goal), computer, model=chosen,
+                          max_steps=max_steps, trace=trace, dry_run=dry_run,
+                          on_step=_print_step(run_dir), snap=snap,
+                          policy=safety.policy)  # fmt: skip
+        result.goal = goal
     finally:
+        if guard is not None:
+            guard.close()
         computer.close()
         trace.close()
     result.write(run_dir)
@@ -125,6 +138,8 @@ def main(verbose: int, debug: bool) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     enable_debug(debug)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
 
 
 env_option = click.option("--env", type=click.Choice(ENV_NAMES), default="sandbox",
@@ -154,13 +169,18 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 @click.option("--no-snap", is_flag=True,
               help="Click exactly where the model says, even when it misses its target.")  # fmt: skip
 @out_option
+@safety_options
 def run(goal: str, env: str, vm_url: str | None, start_url: str | None, model: str | None,
-        max_steps: int, dry_run: bool, agent: str, no_snap: bool, out: Path) -> None:  # fmt: skip
+        max_steps: int, dry_run: bool, agent: str, no_snap: bool, out: Path,
+        secrets: tuple[str, ...], allow_domains: tuple[str, ...],
+        assume_yes: bool) -> None:  # fmt: skip
     """Work toward GOAL on a computer, at most --max-steps actions."""
     try:
+        safety = Safety.from_options(secrets=secrets, allow_domains=allow_domains,
+                                     assume_yes=assume_yes)  # fmt: skip
         result, run_dir = run_goal(goal, env=env, model=model, max_steps=max_steps, out=out,
                                    start_url=start_url, vm_url=vm_url, dry_run=dry_run,
-                                   agent=agent, snap=not no_snap)  # fmt: skip
+                                   agent=agent, snap=not no_snap, safety=safety)  # fmt: skip
     except GuiAgentError as exc:
         _fail(exc.message)
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gui_agent.models.base import Usage
+from gui_agent.vault import redact
 
 MAX_STEPS = 15
 """The hard cap on executed actions per episode, shared with everything a skill executes."""
@@ -81,6 +82,8 @@ class EpisodeResult:
     """What ran the episode: "loop" (the bare step loop) or "skills" (the router, `solve`)."""
     model_calls: int = 0
     """Model requests made, validation retries included."""
+    guards: dict[str, Any] = field(default_factory=dict)
+    """What the policy's guards saw: tried, blocked, and each event (policy.Policy.summary)."""
 
     @property
     def steps_executed(self) -> int:
@@ -111,12 +114,13 @@ class EpisodeResult:
             "ended_at": self.ended_at,
             "duration_s": round((self.ended_at or time.time()) - self.started_at, 3),
             "actions": [asdict(step) for step in self.steps],
+            "guards": self.guards,
         }
 
     def write(self, run_dir: Path) -> Path:
         """Write result.json atomically (a reader never sees half a file)."""
         path = Path(run_dir) / "result.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False))
+        tmp.write_text(redact(json.dumps(self.as_dict(), indent=2, ensure_ascii=False)))
         os.replace(tmp, path)
         return path

@@ -38,8 +38,9 @@ from gui_agent.geometry import action_to_screen
 from gui_agent.grounding.snap import snap_action
 from gui_agent.models.base import Model, Usage
 from gui_agent.perception import perceive
-from gui_agent.policy import Policy
+from gui_agent.policy import GuardEvent, Policy, use_policy
 from gui_agent.screen import encode_for_model, frames_differ, settle
+from gui_agent.target_facts import read_target_facts
 from gui_agent.trace import TraceWriter, current_trace
 
 log = logging.getLogger(__name__)
@@ -156,10 +157,13 @@ def run_episode(
     """
     if not 1 <= max_steps <= MAX_STEPS:
         raise ConfigError(f"max_steps must be between 1 and {MAX_STEPS}, got {max_steps}")
+    policy = policy or Policy()
+    if trace is not None and policy.on_event is None:
+        policy.on_event = lambda event: trace.write({"event": "guard", **asdict(event)})
     model_spec = model if isinstance(model, str) else getattr(model, "spec", None)
     result = EpisodeResult(goal=goal, status=EpisodeStatus.FAILED, model=str(model_spec or ""),
                            agent=agent)  # fmt: skip
-    episode = Episode(goal, computer, result, policy=policy or Policy(), dry_run=dry_run,
+    episode = Episode(goal, computer, result, policy=policy, dry_run=dry_run,
                       model_size=model_size, on_step=on_step, settle_timeout=settle_timeout,
                       snap=snap)  # fmt: skip
     attach = trace.attach() if trace is not None else nullcontext()
@@ -168,8 +172,8 @@ def run_episode(
     root: ctx.CallNode | None = None
     token = _current_episode.set(episode)
     try:
-        with attach, chosen, ctx.frame(name, arguments={"goal": goal}, budget=budget,
-                                     visible_children=STEP_LINES_SHOWN) as root:
+        with attach, chosen, use_policy(policy), ctx.frame(name, arguments={"goal": goal},
+                budget=budget, visible_children=STEP_LINES_SHOWN) as root:
             result.status = body(episode)
             root.output = result.summary_line()
     except (GuiAgentError, KeyboardInterrupt) as exc:
@@ -180,6 +184,7 @@ def run_episode(
     finally:
         _current_episode.reset(token)
         result.ended_at = time.time()
+        result.guards = policy.summary()
         if root is not None:
             result.usage = total_usage(root)
             result.model_calls = budget.model_calls
@@ -227,7 +232,7 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                                       height=height, allow_shell=computer.allows_shell)  # fmt: skip
                     if episode.snap:
                         action = _snapped(action, computer, screen, record)
-                    policy.check(action)
+                    policy.check(action, facts=read_target_facts(computer, action))
                     if perceived.safety_checks:
                         policy.acknowledge(action, perceived.safety_checks)
                 except ActionRejected as exc:
@@ -244,10 +249,12 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                 record.executed = True
                 new_screen = screen
                 if not dry_run:
-                    record.events = computer.execute(action).events
+                    guard_events = len(policy.events)
+                    record.events = computer.execute(policy.vault.reveal(action)).events
                     settled = settle(computer.screenshot, timeout=settle_timeout)
                     record.settle_s = round(settled.waited_s, 3)
                     new_screen = settled.image or computer.screenshot()
+                    note = blocked_note(policy.events[guard_events:])
                 record.screen_changed = frames_differ(screen, new_screen)
                 screen = new_screen
                 if not record.screen_changed:
@@ -256,7 +263,7 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                 if repeats > REPEATS_BEFORE_WARNING:
                     result.reason = f"stuck: {record.description} changed nothing {repeats} times"
                     return EpisodeStatus.FAILED
-                if repeats == REPEATS_BEFORE_WARNING:
+                if repeats == REPEATS_BEFORE_WARNING and note is None:
                     note = (f"The same action ({record.description}) ran {repeats} times in a "
                             "row with no visible change. Do something different.")  # fmt: skip
             finally:
@@ -274,6 +281,14 @@ def _snapped(action: Action, computer: Computer, screen: Image.Image,
     record.description = f"{describe(moved)} (snapped from {snap.from_point} by {snap.tier})"
     width, height = computer.size
     return validate(moved, width=width, height=height, allow_shell=computer.allows_shell)
+
+
+def blocked_note(events: list[GuardEvent]) -> str | None:
+    """Tell the model what a guard blocked while its last action ran (a page's navigation)."""
+    blocked = [f"{event.attempted} ({event.reason})" for event in events if event.blocked]
+    if not blocked:
+        return None
+    return "The program blocked while your last action ran: " + "; ".join(blocked[:3])
 
 
 def record_step(step: ctx.CallNode, record: StepRecord) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from gui_agent.context import CallNode, observe_nodes
+from gui_agent.vault import redact
 
 log = logging.getLogger(__name__)
 _ANY: TypeAdapter[Any] = TypeAdapter(Any)
@@ -70,7 +71,7 @@ class TraceWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         record.setdefault("t", round(time.time(), 4))
-        line = json.dumps(record, ensure_ascii=False, default=str)
+        line = redact(json.dumps(record, ensure_ascii=False, default=str))
         with self._lock:
             if self._file.closed:
                 log.warning("trace closed; dropped a %s record", record.get("event"))

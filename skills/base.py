@@ -31,6 +31,7 @@ from gui_agent.errors import ActionRejected, EnvError
 from gui_agent.loop import current_episode, record_step
 from gui_agent.policy import Policy
 from gui_agent.screen import frames_differ, settle
+from gui_agent.target_facts import read_target_facts
 from gui_agent.trace import OUTPUT_CHARS, current_trace
 
 STEP_OUTPUT_CHARS = 2000
@@ -102,7 +103,7 @@ def act(computer: Computer, action: Action, *, why: str = "") -> ExecutionRecord
     """
     width, height = computer.size
     validate(action, width=width, height=height, allow_shell=computer.allows_shell)
-    _policy().check(action)
+    _policy().check(action, facts=read_target_facts(computer, action))
     with ctx.frame("act", arguments={"action": describe(action), "why": why}) as node:
         started = time.monotonic()
         record = _step(action.kind, action.model_dump(exclude={"kind"}), describe(action), why)
@@ -110,7 +111,7 @@ def act(computer: Computer, action: Action, *, why: str = "") -> ExecutionRecord
             if _dry_run():
                 return ExecutionRecord()
             before = computer.screenshot()
-            executed = computer.execute(action)
+            executed = computer.execute(_policy().vault.reveal(action))
             record.events = executed.events
             episode = current_episode()
             settled = settle(computer.screenshot,
@@ -140,7 +141,7 @@ def run_command(computer: Computer, command: str, *, timeout: float = 60.0, why:
     shell = _shell_of(computer)
     validate(Shell(command=command), width=1, height=1, allow_shell=True)
     _policy().check(Shell(command=command))
-    executed = command
+    executed = _policy().vault.reveal_text(command)
     if sudo_password is not None and re.search(r"\bsudo\b", command):
         executed = (f"sudo() {{ printf '%s\\n' {shlex.quote(sudo_password)} | "
                     f"command sudo -S -p '' \"$@\"; }}\n{command}")  # fmt: skip

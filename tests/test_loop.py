@@ -139,7 +139,7 @@ def test_ctrl_c_during_an_action_is_interrupted() -> None:
 
 def test_an_unconfirmed_consequential_action_is_blocked() -> None:
     computer = FakeComputer(allow_shell=True)
-    model = ScriptedModel([act("shell", command="echo hi")])
+    model = ScriptedModel([act("shell", command="rm notes.txt")])
     result = run_task("g", computer, model=model, policy=Policy(confirm=lambda a: False))
     assert result.status == EpisodeStatus.BLOCKED
     assert computer.executed == []

@@ -41,7 +41,7 @@ def _alive(pid: int) -> bool:
 
 
 def _processes_with_token(token: str) -> list[int]:
-    needle = f"GUI_AGENT_TEST_TOKEN={token}\0".encode()
+    needle = f"GUI_AGENT_TEST_MARK={token}\0".encode()
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -221,7 +221,7 @@ def test_execute_validates_against_the_screen(sandbox) -> None:
 @needs_gui
 def test_close_reaps_every_child(monkeypatch) -> None:
     token = uuid.uuid4().hex
-    monkeypatch.setenv("GUI_AGENT_TEST_TOKEN", token)  # inherited by everything it starts
+    monkeypatch.setenv("GUI_AGENT_TEST_MARK", token)  # inherited by everything it starts
     desktop = SandboxDesktop(start_url="about:blank").start()
     sleeper = desktop.launch(["sleep", "300"])
     pids = desktop.pids
@@ -253,7 +253,7 @@ def test_terminal_sandbox_without_chromium() -> None:
 
 _CHILD = """
 import os, sys, time
-os.environ["GUI_AGENT_TEST_TOKEN"] = sys.argv[1]  # inherited by every process it starts
+os.environ["GUI_AGENT_TEST_MARK"] = sys.argv[1]  # inherited by every process it starts
 from gui_agent.computers.sandbox import SandboxDesktop
 with SandboxDesktop() as desktop:
     desktop.launch(["sleep", "300"])

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from gui_agent.errors import ConfigError, EnvError
+from gui_agent.vault import scrub_environment
 
 if TYPE_CHECKING:
     from Xlib.display import Display
@@ -69,8 +70,8 @@ class XvfbDisplay:
 
     @property
     def env(self) -> dict[str, str]:
-        """A copy of os.environ pointing child processes at this display."""
-        env = dict(os.environ)
+        """A copy of os.environ, without credentials, pointing child processes at this display."""
+        env = scrub_environment(os.environ)
         env["DISPLAY"] = self.display
         env["XDG_SESSION_TYPE"] = "x11"
         env.pop("WAYLAND_DISPLAY", None)

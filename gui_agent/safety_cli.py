@@ -1,0 +1,90 @@
+"""The command-line side of the guards: `--secret`, `--allow-domain`, `--yes`, and their setup.
+
+`safety_options` adds the three options to a command; `Safety.from_options` turns them into a
+Policy (gate approval, secrets) and an Allowlist; `guard_computer` starts the network guard on
+a computer's browser and opens the start URL through it, so not even the first page load
+happens outside the allowlist.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+
+from gui_agent.allowlist import Allowlist
+from gui_agent.computers.base import Computer, HasCDP
+from gui_agent.computers.network_guard import NetworkGuard
+from gui_agent.errors import ConfigError
+from gui_agent.policy import Approval, GuardEvent, Policy
+from gui_agent.vault import Vault, register_credentials
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def safety_options(command: F) -> F:
+    """Add --secret, --allow-domain and --yes to a click command."""
+    command = click.option(
+        "--yes", "assume_yes", is_flag=True,
+        help="Allow irreversible actions (submit, pay, delete, send, close) without asking. "
+             "Without it they are asked at a terminal and refused otherwise (status blocked).",
+    )(command)  # fmt: skip
+    command = click.option(
+        "--allow-domain", "allow_domains", multiple=True, metavar="DOMAIN",
+        help="Only let the browser load this domain (and its subdomains); repeatable. "
+             "Enforced on every request in the browser's network layer.",
+    )(command)  # fmt: skip
+    command = click.option(
+        "--secret", "secrets", multiple=True, metavar="NAME[=VALUE]",
+        help="A secret the model sees only as {{NAME}} and the executor types; NAME alone reads "
+             "$NAME. Repeatable. Never written to traces, logs or results.",
+    )(command)  # fmt: skip
+    return command
+
+
+@dataclass
+class Safety:
+    policy: Policy
+    allowlist: Allowlist = field(default_factory=Allowlist)
+
+    @classmethod
+    def from_options(cls, *, secrets: tuple[str, ...] = (), allow_domains: tuple[str, ...] = (),
+                     assume_yes: bool = False, interactive: bool | None = None) -> Safety:  # fmt: skip
+        """Bad values raise ConfigError naming the option."""
+        vault = Vault.from_specs(secrets)
+        register_credentials()
+        if interactive is None:
+            interactive = sys.stdin.isatty() and sys.stderr.isatty()
+        approval = Approval.YES if assume_yes else (Approval.ASK if interactive else Approval.DENY)
+        policy = Policy(approval=approval, ask=_ask_at_terminal if interactive else None,
+                        vault=vault)  # fmt: skip
+        return cls(policy=policy, allowlist=Allowlist.of(list(allow_domains)))
+
+    def goal_for_model(self, goal: str) -> str:
+        note = self.policy.vault.prompt_note()
+        return f"{goal}\n\n{note}" if note else goal
+
+
+def _ask_at_terminal(question: str) -> bool:
+    return click.confirm(question, default=False, err=True)
+
+
+def guard_computer(computer: Computer, safety: Safety, *, start_url: str | None) -> NetworkGuard | None:
+    """Start the network guard when an allowlist is set; open `start_url` through it."""
+    if not safety.allowlist.active:
+        return None
+    if not isinstance(computer, HasCDP):
+        raise ConfigError("--allow-domain needs a browser reachable over CDP "
+                          "(--env sandbox, browser, or a VM whose Chrome has CDP)")  # fmt: skip
+    policy = safety.policy
+
+    def record(url: str, reason: str) -> None:
+        policy.record(GuardEvent("allowlist", f"load {url}", "blocked", reason))
+
+    guard = NetworkGuard(computer.cdp_url, safety.allowlist, on_block=record).start()
+    if start_url:
+        guard.navigate(start_url)
+    return guard
