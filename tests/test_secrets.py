@@ -105,7 +105,8 @@ def test_canary_over_every_artifact_of_a_cli_run(tmp_path: Path, monkeypatch) ->
     monkeypatch.setenv("ANTHROPIC_API_KEY", api_key)
     monkeypatch.setenv("PASSWORD", CANARY)
     out = tmp_path / "runs"
-    result = CliRunner().invoke(main, ["-vv", "run", "log in", "--env", "fake", "--secret", "PASSWORD",
+    result = CliRunner().invoke(main, ["-vv", "run", "log in", "--env", "fake", "--agent", "loop",
+                                       "--secret", "PASSWORD",
                                        "--model", "python:tests/models/secret_typer.py:respond",
                                        "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -127,7 +128,7 @@ def test_canary_on_the_real_desktop_with_the_real_sdk(
         fake_anthropic.reply_tool({"observation": "a form", "action": action})
     vault = Vault({"PASSWORD": CANARY}).register()
     trace = TraceWriter(tmp_path)
-    model = AnthropicModel(base_url=fake_anthropic.base_url)
+    model = AnthropicModel(base_url=fake_anthropic.base_url, native=False)
     result = run_task("fill the password", sandbox, model=model, trace=trace, policy=Policy(vault=vault))
     trace.close()
     result.write(tmp_path)
