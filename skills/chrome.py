@@ -48,7 +48,8 @@ from skills.chrome_ops import (
     SwitchTab,
     WebTask,
 )  # fmt: skip
-from skills.chrome_pages import KNOWN_PREFS, PAGE_URLS
+from skills.chrome_pages import KNOWN_PREFS, PAGE_URLS, ChromePage, page_for_pref
+from skills.chrome_state import ProfileFiles
 from skills.chrome_web import dismiss_cookie_banner
 
 log = logging.getLogger(__name__)
@@ -110,18 +111,24 @@ def _run(goal: str, computer: Computer, params: Any) -> SkillResult:
         plan = params
     else:
         plan = plan_chrome_work(goal, _hints(params), _view(browser))
+    files = ProfileFiles(computer)
     lines: list[str] = []
     answer: str | None = None
+    status = SkillStatus.DONE
     for op in plan.operations:
         try:
-            result = run_operation(op, browser, computer, goal=goal)
+            result = run_operation(op, browser, computer, files=files)
         except EnvError as exc:
             result = SkillResult(SkillStatus.HANDOFF, f"{op.kind} failed: {exc.message}")
         lines.append(result.summary)
         answer = result.answer or answer
         if result.status is not SkillStatus.DONE:
-            return SkillResult(result.status, "; ".join(lines), answer)
-    return SkillResult(SkillStatus.DONE, "; ".join(lines), answer)
+            status = result.status
+            break
+    saved = files.check()
+    if saved:
+        lines.append(saved)
+    return SkillResult(status, "; ".join(lines), answer)
 
 
 def _hints(params: Any) -> str:
@@ -141,7 +148,7 @@ def _view(browser: CdpBrowser | None) -> BrowserView:
 
 
 def run_operation(op: ChromeOperation, browser: CdpBrowser | None, computer: Computer, *,
-                  goal: str) -> SkillResult:  # fmt: skip
+                  files: ProfileFiles) -> SkillResult:  # fmt: skip
     """Run one operation and read its effect back."""
     match op:
         case Navigate():
@@ -177,36 +184,36 @@ def run_operation(op: ChromeOperation, browser: CdpBrowser | None, computer: Com
         ):
             if browser is None:
                 return _settings_by_screen(op, computer)
-            return _settings(op, browser, computer)
+            return _settings(op, browser, files)
         case _:
             assert_never(op)
 
 
 def _settings(op: SetPref | SetSearchEngine | SetProfileName | SetColorScheme
               | AddBookmarkFolder | BookmarkPage | DeleteHistory | DeleteSiteData,
-              browser: CdpBrowser, computer: Computer) -> SkillResult:  # fmt: skip
+              browser: CdpBrowser, files: ProfileFiles) -> SkillResult:  # fmt: skip
     match op:
         case SetPref():
-            return settings.set_pref(op, browser, computer)
+            return settings.set_pref(op, browser, files)
         case SetSearchEngine():
-            return settings.set_search_engine(op, browser, computer)
+            return settings.set_search_engine(op, browser, files)
         case SetProfileName():
-            return settings.set_profile_name(op, browser, computer)
+            return settings.set_profile_name(op, browser, files)
         case SetColorScheme():
-            return settings.set_color_scheme(op, browser, computer)
+            return settings.set_color_scheme(op, browser, files)
         case AddBookmarkFolder():
-            return settings.add_bookmark_folder(op, browser, computer)
+            return settings.add_bookmark_folder(op, browser, files)
         case BookmarkPage():
-            return settings.bookmark_page(op, browser, computer)
+            return settings.bookmark_page(op, browser, files)
         case DeleteHistory():
-            return settings.delete_history(op, browser, computer)
+            return settings.delete_history(op, browser, files)
         case DeleteSiteData():
-            return settings.delete_site_data(op, browser, computer)
+            return settings.delete_site_data(op, browser, files)
         case _:
             assert_never(op)
 
 
-_SCREEN_PAGES = {"set_search_engine": "search_engines", "set_profile_name": "manage_profile",
+_SCREEN_PAGES: dict[str, ChromePage] = {"set_search_engine": "search_engines", "set_profile_name": "manage_profile",
                  "set_color_scheme": "appearance", "add_bookmark_folder": "bookmarks",
                  "bookmark_page": "bookmarks", "delete_history": "history",
                  "delete_site_data": "site_data"}  # fmt: skip
@@ -214,12 +221,7 @@ _SCREEN_PAGES = {"set_search_engine": "search_engines", "set_profile_name": "man
 
 def _settings_by_screen(op: ChromeOperation, computer: Computer) -> SkillResult:
     """Without CDP: open the right page by keyboard and leave the control to the step loop."""
-    if isinstance(op, SetPref):
-        from skills.chrome_pages import page_for_pref
-
-        url = page_for_pref(op.key)
-    else:
-        url = PAGE_URLS[_SCREEN_PAGES[op.kind]]  # type: ignore[index]
+    url = page_for_pref(op.key) if isinstance(op, SetPref) else PAGE_URLS[_SCREEN_PAGES[op.kind]]
     tabs.navigate(Navigate(url=url), None, computer)
     return SkillResult(SkillStatus.HANDOFF, f"opened {url} for {op.kind}; change it on screen")
 

@@ -58,6 +58,9 @@ _SET_PROFILE_NAME = """(async () => {
   return {ok: true};
 })()"""
 
+_PROFILE_NAME = """import('chrome://resources/js/cr.js')
+  .then(cr => cr.sendWithPromise('getProfileInfo')).then(info => info.name)"""
+
 _COLOR_SCHEME_VALUES = {"light": "1", "dark": "2", "device": "0"}
 
 _COLOR_SCHEME = (
@@ -155,6 +158,10 @@ def set_search_engine(engine_id: int) -> str:
 
 def set_profile_name(name: str) -> str:
     return _SET_PROFILE_NAME % _js(name)
+
+
+def profile_name() -> str:
+    return _PROFILE_NAME
 
 
 def color_scheme(mode: str | None) -> str:

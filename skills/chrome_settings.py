@@ -13,7 +13,6 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from gui_agent.computers.base import Computer
 from gui_agent.errors import EnvError
 from skills import chrome_scripts as scripts
 from skills.base import SkillResult, SkillStatus, observe
@@ -29,7 +28,7 @@ from skills.chrome_ops import (
     SetSearchEngine,
 )  # fmt: skip
 from skills.chrome_pages import PAGE_URLS, PREFERENCE_FILE_CHECKS, page_for_pref
-from skills.chrome_state import browser_action, wait_for_bookmark, wait_for_preference
+from skills.chrome_state import ProfileFiles, browser_action
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +57,17 @@ def _handoff(line: str) -> SkillResult:
     return SkillResult(SkillStatus.HANDOFF, line)
 
 
-def _file_verdict(computer: Computer, key: str, value: Any) -> str:
-    file_key, file_value = PREFERENCE_FILE_CHECKS.get(key, {}).get(value, (key, value))
-    return wait_for_preference(computer, file_key, file_value)
+def _expect_pref(files: ProfileFiles, key: str, value: Any) -> None:
+    if key.startswith("generated."):
+        # Computed by the page from real preferences; only some values map to one file key.
+        mapped = PREFERENCE_FILE_CHECKS.get(key, {}).get(value)
+        if mapped is not None:
+            files.expect_preference(*mapped)
+        return
+    files.expect_preference(key, value)
 
 
-def set_pref(op: SetPref, browser: CdpBrowser, computer: Computer) -> SkillResult:
+def set_pref(op: SetPref, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     url = page_for_pref(op.key)
     for _attempt in range(ATTEMPTS):
         with browser_action(f"set {op.key} = {op.value!r} on {url}"):
@@ -74,15 +78,13 @@ def set_pref(op: SetPref, browser: CdpBrowser, computer: Computer) -> SkillResul
         now = browser.evaluate(tab, scripts.get_pref(op.key))
         observe("settings page", f"{op.key} = {now.get('value')!r}")
         if now.get("ok") and now.get("value") == op.value:
-            verdict = _file_verdict(computer, op.key, op.value)
-            if verdict.startswith("unsaved"):
-                return _handoff(f"{op.key} set on the page but {verdict}")
-            return _done(f"{op.key} = {op.value!r} ({verdict})")
+            _expect_pref(files, op.key, op.value)
+            return _done(f"{op.key} = {op.value!r} on {url}")
     return _handoff(f"{op.key} still reads {now.get('value')!r} after {ATTEMPTS} attempts")
 
 
 def set_search_engine(op: SetSearchEngine, browser: CdpBrowser,
-                      computer: Computer) -> SkillResult:  # fmt: skip
+                      files: ProfileFiles) -> SkillResult:  # fmt: skip
     url = PAGE_URLS["search_engines"]
     active = browser.active_tab()
     if active is not None and active.url.startswith(url):
@@ -100,9 +102,9 @@ def set_search_engine(op: SetSearchEngine, browser: CdpBrowser,
         reply = browser.evaluate(tab, scripts.set_search_engine(match["id"]))
     if not reply.get("ok"):
         return _handoff(f"the default search engine did not change to {match['name']!r}")
-    verdict = wait_for_preference(computer, "default_search_provider_data.template_url_data."
-                                  "short_name", match["name"])  # fmt: skip
-    return _done(f"default search engine is {reply.get('value')!r} ({verdict})")
+    files.expect_preference("default_search_provider_data.template_url_data.short_name",
+                            match["name"])  # fmt: skip
+    return _done(f"default search engine is {reply.get('value')!r}")
 
 
 def _pick_engine(engines: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
@@ -118,18 +120,20 @@ def _pick_engine(engines: list[dict[str, Any]], wanted: str) -> dict[str, Any] |
     return None
 
 
-def set_profile_name(op: SetProfileName, browser: CdpBrowser, computer: Computer) -> SkillResult:
+def set_profile_name(op: SetProfileName, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     url = PAGE_URLS["manage_profile"]
     with browser_action(f"rename the profile to {op.name!r} on {url}"):
         tab = show_page(browser, url)
         browser.evaluate(tab, scripts.set_profile_name(op.name))
-    verdict = wait_for_preference(computer, "profile.name", op.name)
-    if verdict.startswith("unsaved"):
-        return _handoff(f"profile rename to {op.name!r} not saved: {verdict}")
-    return _done(f"profile name is {op.name!r} ({verdict})")
+    shown = browser.evaluate(tab, scripts.profile_name())
+    observe("profile page", f"name {shown!r}")
+    if shown != op.name:
+        return _handoff(f"the profile is still named {shown!r}, not {op.name!r}")
+    files.expect_preference("profile.name", op.name)
+    return _done(f"profile name is {op.name!r}")
 
 
-def set_color_scheme(op: SetColorScheme, browser: CdpBrowser, computer: Computer) -> SkillResult:
+def set_color_scheme(op: SetColorScheme, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     url = PAGE_URLS["appearance"]
     for _attempt in range(ATTEMPTS):
         with browser_action(f"set the appearance mode to {op.mode} on {url}"):
@@ -140,13 +144,9 @@ def set_color_scheme(op: SetColorScheme, browser: CdpBrowser, computer: Computer
         shown = browser.evaluate(tab, scripts.color_scheme(None))
         observe("appearance page", f"mode shows {shown.get('value')!r}")
         if str(shown.get("value", "")).lower() == op.mode:
-            verdict = "shown on the page"
             if op.mode != "device":  # the default is not always written out
-                verdict = wait_for_preference(computer, "browser.theme.color_scheme2",
-                                              _COLOR_SCHEME_CODES[op.mode])  # fmt: skip
-            if verdict.startswith("unsaved"):
-                return _handoff(f"appearance mode {op.mode} not saved: {verdict}")
-            return _done(f"appearance mode is {op.mode} on {url} ({verdict})")
+                files.expect_preference("browser.theme.color_scheme2", _COLOR_SCHEME_CODES[op.mode])
+            return _done(f"appearance mode is {op.mode} on {url}")
     return _handoff(f"the appearance mode still shows {shown.get('value')!r}")
 
 
@@ -155,21 +155,21 @@ _FILE_ROOTS = {"bookmarks_bar": "bookmark_bar", "other": "other"}
 
 
 def add_bookmark_folder(op: AddBookmarkFolder, browser: CdpBrowser,
-                        computer: Computer) -> SkillResult:  # fmt: skip
-    return _bookmark(browser, computer, parent=op.parent, title=op.name, url=None)
+                        files: ProfileFiles) -> SkillResult:  # fmt: skip
+    return _bookmark(browser, files, parent=op.parent, title=op.name, url=None)
 
 
-def bookmark_page(op: BookmarkPage, browser: CdpBrowser, computer: Computer) -> SkillResult:
+def bookmark_page(op: BookmarkPage, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     url, title = op.url, op.title
     if url is None:
         active = browser.active_tab()
         if active is None or active.url.startswith("chrome://"):
             return _handoff("there is no web page in the active tab to bookmark")
         url, title = active.url, title or active.title
-    return _bookmark(browser, computer, parent=op.parent, title=title or url, url=url)
+    return _bookmark(browser, files, parent=op.parent, title=title or url, url=url)
 
 
-def _bookmark(browser: CdpBrowser, computer: Computer, *, parent: str, title: str,
+def _bookmark(browser: CdpBrowser, files: ProfileFiles, *, parent: str, title: str,
               url: str | None) -> SkillResult:  # fmt: skip
     what = f"folder {title!r}" if url is None else f"bookmark {title!r} <{url}>"
     with browser_action(f"add the {what} under {parent} in the bookmarks manager"):
@@ -182,10 +182,8 @@ def _bookmark(browser: CdpBrowser, computer: Computer, *, parent: str, title: st
     observe("bookmarks manager", f"{parent}: {[c['title'] for c in children]}")
     if not any(c["title"] == title and c["url"] == url for c in children):
         return _handoff(f"the {what} does not show in {parent}")
-    verdict = wait_for_bookmark(computer, _FILE_ROOTS[parent], title)
-    if verdict.startswith("unsaved"):
-        return _handoff(f"{what} added but {verdict}")
-    return _done(f"{what} added to {parent} ({verdict})")
+    files.expect_bookmark(_FILE_ROOTS[parent], title)
+    return _done(f"{what} added to {parent}")
 
 
 def _background_tab(browser: CdpBrowser, url: str) -> Tab:
@@ -197,7 +195,7 @@ def _background_tab(browser: CdpBrowser, url: str) -> Tab:
     return tab
 
 
-def delete_history(op: DeleteHistory, browser: CdpBrowser, computer: Computer) -> SkillResult:
+def delete_history(op: DeleteHistory, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     what = f"history entries matching {op.match!r}" if op.match else "all history entries"
     with browser_action(f"delete {what} on the history page"):
         tab = _background_tab(browser, PAGE_URLS["history"])
@@ -214,7 +212,7 @@ def delete_history(op: DeleteHistory, browser: CdpBrowser, computer: Computer) -
     return _done(f"deleted {len(found)} {what}")
 
 
-def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, computer: Computer) -> SkillResult:
+def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     domain = _bare_domain(op.domain)
     tab = browser.active_tab()
     if tab is None:

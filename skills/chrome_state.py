@@ -36,7 +36,7 @@ USER_DATA_DIRS = (
     "/root/.config/google-chrome",
     "/root/.config/chromium",
 )
-PERSIST_TIMEOUT_S = 12.0
+PERSIST_TIMEOUT_S = 15.0
 """Chrome batches preference writes: the first lands at once, later ones within 10 s."""
 
 
@@ -89,48 +89,53 @@ def dotted(data: Any, key: str) -> Any:
     return data
 
 
-def wait_for_preference(computer: Computer, key: str, expected: Any, *,
-                        timeout: float = PERSIST_TIMEOUT_S) -> str:  # fmt: skip
-    """Poll the profile's Preferences until `key` holds `expected`; a one-line verdict.
+class ProfileFiles:
+    """What the profile's files should show once Chrome has written them, checked together.
 
-    Returns "saved" when it does, "unsaved: ..." when the file keeps another value, or
-    "unknown: ..." when there is no profile file to read here.
+    Chrome writes Preferences in batches (the first change at once, later ones within 10 s)
+    and Bookmarks about 2.5 s after a change, so the checks wait once, at the end of a plan,
+    instead of once per operation.
     """
-    folder = profile_dir(computer)
-    if folder is None:
-        return "unknown: no profile folder readable on this computer"
-    path = posixpath.join(folder, "Preferences")
-    deadline = time.monotonic() + timeout
-    value: Any = None
-    while True:
-        value = dotted(read_json(computer, path), key)
-        if value == expected:
-            observe(f"read {path}", f"{key} = {value!r}")
-            return "saved"
-        if time.monotonic() > deadline:
-            observe(f"read {path}", f"{key} = {value!r}, expected {expected!r}")
-            return f"unsaved: {key} is {value!r} in Preferences"
-        time.sleep(0.5)
 
+    def __init__(self, computer: Computer) -> None:
+        self._computer = computer
+        self._expected: list[tuple[str, str, Any]] = []
 
-def wait_for_bookmark(computer: Computer, parent: str, title: str, *,
-                      timeout: float = PERSIST_TIMEOUT_S) -> str:  # fmt: skip
-    """Poll the profile's Bookmarks file until `parent` ("bookmark_bar"/"other") holds `title`."""
-    folder = profile_dir(computer)
-    if folder is None:
-        return "unknown: no profile folder readable on this computer"
-    path = posixpath.join(folder, "Bookmarks")
-    deadline = time.monotonic() + timeout
-    while True:
-        root = dotted(read_json(computer, path), f"roots.{parent}") or {}
-        names = [child.get("name") for child in root.get("children", [])]
-        if title in names:
-            observe(f"read {path}", f"{parent} holds {title!r}")
-            return "saved"
-        if time.monotonic() > deadline:
-            observe(f"read {path}", f"{parent} holds {names!r}, not {title!r}")
-            return f"unsaved: {title!r} is not in the Bookmarks file"
-        time.sleep(0.5)
+    def expect_preference(self, key: str, value: Any) -> None:
+        self._expected.append(("Preferences", key, value))
+
+    def expect_bookmark(self, parent: str, title: str) -> None:
+        """`parent` as the file names it: "bookmark_bar" or "other"."""
+        self._expected.append(("Bookmarks", parent, title))
+
+    def check(self, *, timeout: float = PERSIST_TIMEOUT_S) -> str:
+        """Poll until every expectation holds; one line saying what the files show ("" if
+        nothing was expected)."""
+        if not self._expected:
+            return ""
+        folder = profile_dir(self._computer)
+        if folder is None:
+            return "profile files not readable here; checked on the page only"
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = [item for item in self._expected if not self._holds(folder, *item)]
+            if not missing or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        names = sorted({name for name, _key, _value in self._expected})
+        if not missing:
+            observe("profile files", f"{len(self._expected)} changes found in {names}")
+            return f"saved in {' and '.join(names)}"
+        shown = ", ".join(f"{key}={value!r}" for _name, key, value in missing)
+        observe("profile files", f"not yet written after {timeout:g}s: {shown}")
+        return f"the page shows it, Chrome has not yet written {shown} to disk"
+
+    def _holds(self, folder: str, name: str, key: str, value: Any) -> bool:
+        data = read_json(self._computer, posixpath.join(folder, name))
+        if name == "Bookmarks":
+            root = dotted(data, f"roots.{key}") or {}
+            return value in [child.get("name") for child in root.get("children", [])]
+        return bool(dotted(data, key) == value)
 
 
 def _source() -> str:

@@ -78,7 +78,7 @@ def test_a_setting_is_changed_in_one_step_and_read_back_from_preferences(
     step = result.steps[0]
     assert step.source == "chrome.run" and step.action["kind"] == "cdp"
     assert browser.active_tab().url.startswith("chrome://settings/cookies")
-    assert "(saved)" in result.steps[-1].observation
+    assert "saved in Preferences" in result.steps[-1].observation
 
 
 def test_profile_data_search_engine_and_appearance_in_one_plan(
