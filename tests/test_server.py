@@ -200,7 +200,7 @@ def test_protocol_errors_are_clear(server: DesktopServer) -> None:
     bad = httpx.post(server.url + "/execute", json={"command": [], "shell": False})
     assert bad.status_code == 400 and "command" in bad.json()["message"]
     assert httpx.post(server.url + "/wallpaper").status_code == 501
-    assert httpx.get(server.url + "/terminal").status_code == 501
+    assert httpx.get(server.url + "/terminal").status_code == 404  # no terminal opened yet
     assert httpx.post(server.url + "/start_recording").status_code == 501
     missing = httpx.post(server.url + "/setup/activate_window", json={"window_name": "nope-xyz"})
     assert missing.status_code == 404

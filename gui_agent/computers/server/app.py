@@ -25,6 +25,7 @@ from gui_agent.computers.server.desktop import DesktopLike
 from gui_agent.computers.server.pointer import Pointer
 from gui_agent.computers.server.security import PathGuard, PathRefused, require_token
 from gui_agent.computers.server.session import Session
+from gui_agent.computers.server.terminal_text import terminal_text
 from gui_agent.computers.server.windows import Windows
 from gui_agent.errors import EnvError
 
@@ -144,8 +145,11 @@ def _observation_routes(app: Flask, served: Served) -> None:
 
     @app.get("/terminal")
     def terminal() -> ResponseReturnValue:
-        message = "no terminal reader: this desktop has no AT-SPI-readable gnome-terminal"
-        return jsonify({"status": "error", "message": message, "output": None}), 501
+        text = terminal_text(served.session.terminal_logs)
+        if text is None:
+            message = "no terminal is open (start one with gnome-terminal or xterm)"
+            return jsonify({"status": "error", "message": message, "output": None}), 404
+        return jsonify({"output": text})
 
     @app.post("/wallpaper")
     @app.post("/setup/change_wallpaper")

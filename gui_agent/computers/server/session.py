@@ -39,6 +39,9 @@ class Session:
         self.desktop_dir = self.home / "Desktop"
         self.desktop_dir.mkdir(parents=True, exist_ok=True)
         self.shim_dir = self._state / "bin"
+        self.terminal_logs = self._state / "terminals"
+        """Where the session's terminals log what they show (see terminal_text.py)."""
+        self.terminal_logs.mkdir()
         shims.write_shims(self.shim_dir)
         self.chrome_profile = self.home / ".config" / "google-chrome"
         self.chromium = _find_chromium()
@@ -51,6 +54,7 @@ class Session:
                 "XDG_SESSION_TYPE": "x11",
                 "SAL_USE_VCLPLUGIN": env.get("SAL_USE_VCLPLUGIN", "gen"),
                 shims.ENV_SHIM_DIR: str(self.shim_dir),
+                shims.ENV_TERMINAL_LOGS: str(self.terminal_logs),
                 shims.ENV_PROFILE: str(self.chrome_profile),
                 shims.ENV_SCREEN: f"{width}x{height}",
             }

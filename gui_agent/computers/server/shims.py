@@ -17,6 +17,10 @@ nothing of ours), so a command finds the stand-in whether it is an argv list or 
   DevToolsActivePort) unless something already listens there.
 - `socat` (only when the real one is absent): the `tcp-listen:PORT[,opts] tcp:HOST:PORT` form
   the tasks use to expose CDP on 9222; listens on 127.0.0.1 only.
+- `gnome-terminal`, `x-terminal-emulator`, `xterm`: the real xterm, logging what it shows to
+  `$GUI_AGENT_TERMINAL_LOGS/xterm-<pid>-<cols>x<rows>.log` (the format terminal_text.py reads)
+  so GET /terminal can answer; gnome-terminal's --working-directory, --title, --geometry and
+  its `--`/-x/-e command forms are translated.
 - `pkill`/`killall` asked for chrome: end only the browser on this server's profile, never
   other Chromium processes on the machine; anything else goes to the real program.
 """
@@ -38,12 +42,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 CHROME_NAMES = frozenset({"google-chrome", "google-chrome-stable", "chromium-browser"})
-SHIM_NAMES = CHROME_NAMES | {"socat", "pkill", "killall"}
+TERMINAL_NAMES = frozenset({"gnome-terminal", "x-terminal-emulator", "xterm"})
+SHIM_NAMES = CHROME_NAMES | TERMINAL_NAMES | {"socat", "pkill", "killall"}
 
 ENV_CHROMIUM = "GUI_AGENT_CHROMIUM"
 ENV_PROFILE = "GUI_AGENT_CHROME_PROFILE"
 ENV_SCREEN = "GUI_AGENT_SCREEN"
 ENV_SHIM_DIR = "GUI_AGENT_SHIM_DIR"
+ENV_TERMINAL_LOGS = "GUI_AGENT_TERMINAL_LOGS"
 
 CHROMIUM_FLAGS = (
     "--no-sandbox",
@@ -285,6 +291,58 @@ def _parse_signal(text: str) -> int:
     return int(getattr(signal, name if name.startswith("SIG") else "SIG" + name))
 
 
+_GEOMETRY = re.compile(r"^(\d+)x(\d+)")
+
+
+def _gnome_terminal_to_xterm(args: list[str]) -> tuple[list[str], str | None]:
+    """xterm arguments for a gnome-terminal command line, and the folder to start in."""
+    out: list[str] = []
+    folder = None
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        name, has_value, value = arg.partition("=")
+        if name in ("--working-directory", "--title", "-t", "--geometry") and not has_value:
+            value = rest.pop(0) if rest else ""
+        if name == "--working-directory":
+            folder = value
+        elif name in ("--title", "-t"):
+            out += ["-T", value]
+        elif name == "--geometry":
+            out += ["-geometry", value]
+        elif arg in ("--", "-x", "--execute"):
+            return [*out, "-e", *rest], folder
+        elif name in ("-e", "--command"):
+            command = value if has_value else (rest.pop(0) if rest else "")
+            return [*out, "-e", "sh", "-c", command], folder
+        # other gnome-terminal options (--window, --tab, --maximize...) have no xterm meaning
+    return out, folder
+
+
+def terminal(name: str, args: list[str]) -> int:
+    real = shutil.which("xterm", path=_real_path())
+    if real is None:
+        print("no terminal: install the 'xterm' package", file=sys.stderr)
+        return 127
+    if name == "gnome-terminal":
+        args, folder = _gnome_terminal_to_xterm(args)
+        if folder:
+            os.chdir(os.path.expanduser(folder))
+    geometry = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-geometry"), None)
+    if geometry is None:
+        geometry = "80x24"
+        args = ["-geometry", geometry, *args]
+    size = _GEOMETRY.match(geometry)
+    columns, rows = (size.group(1), size.group(2)) if size else ("80", "24")
+    logs = os.environ.get(ENV_TERMINAL_LOGS)
+    if logs:
+        # os.execv keeps this process id, so the name names the xterm itself.
+        log_file = Path(logs) / f"xterm-{os.getpid()}-{columns}x{rows}.log"
+        args = ["-l", "-lf", str(log_file), *args]
+    os.execv(real, [real, *args])
+    return 0  # not reached
+
+
 def _real_path() -> str:
     """PATH without the stand-ins' folder, to find the real programs."""
     shim_dir = os.environ.get(ENV_SHIM_DIR, "")
@@ -302,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         return chrome(args)
     if name == "socat":
         return socat(args)
+    if name in TERMINAL_NAMES:
+        return terminal(name, args)
     return kill(name, args)
 
 
