@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from gui_agent import context as ctx
 from gui_agent.agentic import agentic
 from gui_agent.computers.base import Computer
-from gui_agent.errors import EnvError
+from gui_agent.errors import EnvError, PolicyBlocked
 from skills import chrome_settings as settings
 from skills import chrome_tabs as tabs
 from skills.base import SkillResult, SkillStatus, observe
@@ -120,6 +120,8 @@ def _run(goal: str, computer: Computer, params: Any) -> SkillResult:
             result = run_operation(op, browser, computer, files=files)
         except EnvError as exc:
             result = SkillResult(SkillStatus.HANDOFF, f"{op.kind} failed: {exc.message}")
+        except PolicyBlocked as exc:
+            result = SkillResult(SkillStatus.BLOCKED, exc.message)
         lines.append(result.summary)
         answer = result.answer or answer
         if result.status is not SkillStatus.DONE:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gui_agent.errors import EnvError
+from gui_agent.policy import gate
 from skills import chrome_scripts as scripts
 from skills.base import SkillResult, SkillStatus, observe
 from skills.chrome_cdp import CdpBrowser, Tab
@@ -197,6 +198,7 @@ def _background_tab(browser: CdpBrowser, url: str) -> Tab:
 
 def delete_history(op: DeleteHistory, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
     what = f"history entries matching {op.match!r}" if op.match else "all history entries"
+    gate(f"delete {what}", reason="deleted browsing history cannot be restored")
     with browser_action(f"delete {what} on the history page"):
         tab = _background_tab(browser, PAGE_URLS["history"])
         try:
@@ -217,6 +219,7 @@ def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, files: ProfileFile
     tab = browser.active_tab()
     if tab is None:
         return _handoff("the browser has no open tab to work through")
+    gate(f"delete the cookies and site data of {domain}", reason="deleted site data is gone")
     with browser_action(f"delete cookies and stored data of {domain}"):
         cookies = browser.command(tab, "Storage.getCookies").get("cookies", [])
         mine = [c for c in cookies if _bare_domain(c.get("domain", "")).endswith(domain)]

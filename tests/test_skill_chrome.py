@@ -18,6 +18,7 @@ from gui_agent.computers.fake import FakeComputer
 from gui_agent.episode import EpisodeStatus
 from gui_agent.models.base import ModelRequest
 from gui_agent.models.scripted import FunctionModel
+from gui_agent.policy import Approval, Policy
 from skills import chrome_scripts
 from skills.chrome_cdp import CdpBrowser
 from skills.chrome_settings import _bare_domain, _pick_engine
@@ -209,3 +210,17 @@ def test_address_and_engine_matching() -> None:
     assert _pick_engine(engines, "yandex") is None
     assert _bare_domain("https://www.amazon.com/x") == "amazon.com"
     assert _bare_domain(".amazon.com") == "amazon.com"
+
+
+def test_deleting_history_is_refused_when_irreversible_steps_are_denied(
+    sandbox: Any, browser: CdpBrowser, gui_site: str
+) -> None:
+    browser.navigate(browser.active_tab(), f"{gui_site}/pointer.html")
+    plan = [{"kind": "delete_history", "match": "pointer.html"}]
+    result = solve("Delete my history of pointer.html", sandbox, model=scoped_model(plan),
+                   policy=Policy(approval=Approval.DENY))  # fmt: skip
+    assert result.status == EpisodeStatus.BLOCKED
+    assert result.steps_executed == 0
+    history = browser.wait_loaded(browser.new_tab("chrome://history/"))
+    left = [item["url"] for item in browser.evaluate(history, chrome_scripts.history_matches(""))]
+    assert any("pointer.html" in url for url in left)
