@@ -251,7 +251,7 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                 if not dry_run:
                     guard_events = len(policy.events)
                     record.events = computer.execute(policy.vault.reveal(action)).events
-                    settled = settle(computer.screenshot, timeout=settle_timeout)
+                    settled = settle(computer.screenshot, before=screen, timeout=settle_timeout)
                     record.settle_s = round(settled.waited_s, 3)
                     new_screen = settled.image or computer.screenshot()
                     note = blocked_note(policy.events[guard_events:])

@@ -32,7 +32,8 @@ model size (the default 1280x800), nothing is resized and the PNG is smaller tha
 downscaled one: resampling blurs flat UI areas into gradients that compress badly.
 
 `settle` replaces the fixed sleep after an action (the computer-use demo sleeps 2 s, OSWorld
-2 s per step): it polls frames until consecutive ones are identical, capped by a timeout.
+2 s per step): it watches for the action's repaint, then polls every 15 ms until the frame has
+been still for 45 ms, capped by a timeout (`scripts/bench_perf.py` measures it).
 Frames are compared by the CRC-32 of all their pixels (1.2 ms per 1280x800 frame), so a caret
 or a one-pixel checkbox tick counts as a change, with no downsampling to hide it.
 """
@@ -209,37 +210,69 @@ def frames_differ(a: Image.Image, b: Image.Image) -> bool:
 
 @dataclass(frozen=True)
 class SettleResult:
-    """How waiting for a still screen went; `image` is the last frame grabbed."""
+    """How waiting for a still screen went; `image` is the last frame grabbed.
+
+    `changed` says whether any frame differed from `before` (None when no `before` was given).
+    """
 
     stable: bool
     waited_s: float
     frames: int
     image: Image.Image | None = None
+    changed: bool | None = None
+
+
+SETTLE_INTERVAL_S = 0.015
+SETTLE_QUIET_S = 0.045
+SETTLE_EXPECT_CHANGE_S = 0.12
 
 
 def settle(
     grab: Callable[[], Image.Image],
     *,
-    interval: float = 0.05,
+    before: Image.Image | None = None,
+    interval: float = SETTLE_INTERVAL_S,
+    quiet: float = SETTLE_QUIET_S,
+    expect_change: float = SETTLE_EXPECT_CHANGE_S,
     stable_frames: int = 2,
     timeout: float = 3.0,
 ) -> SettleResult:
-    """Poll `grab` every `interval` s until `stable_frames` consecutive comparisons find no
-    change, or `timeout` s pass (then `stable` is False)."""
+    """Poll `grab` until the screen is still, or `timeout` s pass (then `stable` is False).
+
+    Still means: the frame has not changed for `quiet` s over at least `stable_frames`
+    consecutive comparisons. With `before` (the frame the action was taken on), the wait first
+    watches for the action's repaint: a frame that differs from `before` starts the quiet
+    window; if none appears within `expect_change` s, the action changed nothing visible and
+    the wait ends there. Chromium on Xvfb repaints a click within about two frames (30 ms), so
+    a visible change costs that plus the quiet window instead of a fixed poll count.
+    """
     start = time.monotonic()
     image = grab()
-    previous = frame_digest(image)
     frames, unchanged = 1, 0
+    previous = frame_digest(image)
+    reference = frame_digest(before) if before is not None else None
+    changed = None if reference is None else previous != reference
+    last_change = start
     while True:
-        elapsed = time.monotonic() - start
+        now = time.monotonic()
+        elapsed = now - start
+        if changed is False and elapsed >= expect_change and unchanged >= stable_frames:
+            return SettleResult(stable=True, waited_s=elapsed, frames=frames, image=image,
+                                changed=False)  # fmt: skip
+        if changed is not False and unchanged >= stable_frames and now - last_change >= quiet:
+            return SettleResult(stable=True, waited_s=elapsed, frames=frames, image=image,
+                                changed=changed)  # fmt: skip
         if elapsed >= timeout:
-            return SettleResult(stable=False, waited_s=elapsed, frames=frames, image=image)
+            return SettleResult(stable=False, waited_s=elapsed, frames=frames, image=image,
+                                changed=changed)  # fmt: skip
         time.sleep(min(interval, max(0.0, timeout - elapsed)))
         image = grab()
         frames += 1
         current = frame_digest(image)
-        unchanged = unchanged + 1 if current == previous else 0
+        if current == previous:
+            unchanged += 1
+        else:
+            unchanged, last_change = 0, time.monotonic()
+        if changed is False and current != reference:
+            changed = True
         previous = current
-        if unchanged >= stable_frames:
-            waited = time.monotonic() - start
-            return SettleResult(stable=True, waited_s=waited, frames=frames, image=image)

@@ -114,7 +114,7 @@ def act(computer: Computer, action: Action, *, why: str = "") -> ExecutionRecord
             executed = computer.execute(_policy().vault.reveal(action))
             record.events = executed.events
             episode = current_episode()
-            settled = settle(computer.screenshot,
+            settled = settle(computer.screenshot, before=before,
                              timeout=episode.settle_timeout if episode else 3.0)  # fmt: skip
             record.settle_s = round(settled.waited_s, 3)
             record.screen_changed = frames_differ(before, settled.image or computer.screenshot())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 
 import pytest
 from PIL import Image
@@ -133,7 +134,7 @@ def test_frames_differ() -> None:
 
 def test_settle_on_still_frames_is_stable_after_the_requested_comparisons() -> None:
     frame = _ui_like((64, 64))
-    result = settle(lambda: frame, interval=0.001, stable_frames=2, timeout=30)
+    result = settle(lambda: frame, interval=0.001, quiet=0, stable_frames=2, timeout=30)
     assert result.stable and result.frames == 3 and result.image is frame
 
 
@@ -143,8 +144,48 @@ def test_settle_waits_for_changes_to_stop() -> None:
         frame.putpixel((0, 0), (index, 0, 0))
     final = changing[-1]
     frames = itertools.chain(changing, itertools.repeat(final))
-    result = settle(lambda: next(frames), interval=0.001, stable_frames=2, timeout=30)
+    result = settle(lambda: next(frames), interval=0.001, quiet=0, stable_frames=2, timeout=30)
     assert result.stable and result.frames == 7
+
+
+def test_settle_returns_only_after_the_screen_was_quiet_for_the_window() -> None:
+    changing = [_ui_like((64, 64)) for _ in range(3)]
+    for index, frame in enumerate(changing):
+        frame.putpixel((0, 0), (index, 0, 0))
+    frames = itertools.chain(changing, itertools.repeat(changing[-1]))
+    stamps: list[float] = []
+
+    def grab() -> Image.Image:
+        stamps.append(time.monotonic())
+        return next(frames)
+
+    result = settle(grab, interval=0.002, quiet=0.05, timeout=30)
+    assert result.stable
+    # the last change was seen at the third grab; the wait ended a full quiet window later
+    assert stamps[-1] - stamps[2] >= 0.05
+
+
+def test_settle_after_an_action_that_changed_nothing_stops_at_the_expect_window() -> None:
+    frame = _ui_like((64, 64))
+    result = settle(lambda: frame, before=frame.copy(), interval=0.002, quiet=0.2,
+                    expect_change=0.06, timeout=30)  # fmt: skip
+    assert result.stable and result.changed is False
+    assert 0.06 <= result.waited_s < 0.2  # no quiet window after nothing happened
+
+
+def test_settle_sees_a_late_repaint_within_the_expect_window() -> None:
+    before = _ui_like((64, 64))
+    after = before.copy()
+    after.putpixel((5, 5), (1, 2, 3))
+    start = time.monotonic()
+
+    def grab() -> Image.Image:  # the repaint lands 40 ms after the action
+        return after if time.monotonic() - start > 0.04 else before
+
+    result = settle(grab, before=before, interval=0.002, quiet=0.03, expect_change=0.1,
+                    timeout=30)  # fmt: skip
+    assert result.stable and result.changed is True
+    assert result.image is after and result.waited_s >= 0.07
 
 
 def test_settle_gives_up_at_the_timeout() -> None:

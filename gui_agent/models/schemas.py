@@ -56,6 +56,25 @@ def rewrap_reply(reply_text: str, schema: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def compact_schema(schema: Any) -> Any:
+    """The schema without pydantic's `title` annotations: the model gains nothing from "X" as the
+    title of `x`, and they were a quarter of the perception schema's tokens. Property names
+    (keys of `properties`) are kept even when one is called "title"."""
+    if isinstance(schema, list):
+        return [compact_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    compact: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            compact[key] = {name: compact_schema(sub) for name, sub in value.items()}
+        else:
+            compact[key] = compact_schema(value)
+    return compact
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
