@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22_050
@@ -36,7 +38,7 @@ def similarity(a: object, b: object) -> float:
 
     if a is None or b is None:
         return 1.0 if a is None and b is None else 0.0
-    cost, path = librosa.sequence.dtw(X=a, Y=b, metric="cosine")
+    cost, path = librosa.sequence.dtw(X=np.asarray(a), Y=np.asarray(b), metric="cosine")
     mean = float(cost[-1, -1]) / len(path)
     return 1.0 / (1.0 + mean)
 
