@@ -252,12 +252,17 @@ def doctor(calibrate: bool) -> None:
               help="Required for any host other than loopback.")  # fmt: skip
 @click.option("--width", default=1280, show_default=True, type=int)
 @click.option("--height", default=800, show_default=True, type=int)
-def serve(host: str, port: int, token: str | None, width: int, height: int) -> None:
+@click.option("--isolate/--no-isolate", default=True, show_default=True,
+              help="Run every command inside a bubblewrap boundary that sees only the "
+                   "sandbox home (needs the bubblewrap package).")  # fmt: skip
+def serve(host: str, port: int, token: str | None, width: int, height: int,
+          isolate: bool) -> None:  # fmt: skip
     """Serve a sandbox desktop over OSWorld's in-VM HTTP protocol (Ctrl-C stops everything)."""
     from gui_agent.computers.server import run_server
 
     try:
-        run_server(host=host, port=port, token=token, width=width, height=height)
+        run_server(host=host, port=port, token=token, width=width, height=height,
+                   isolate=isolate)
     except GuiAgentError as exc:
         _fail(exc.message)
 

@@ -55,13 +55,15 @@ def create_app(
     token: str | None = None,
     allowed_roots: list[Path] | None = None,
     home: Path | None = None,
+    isolate: bool = False,
 ) -> Flask:
     """An app serving `desktop`; call `close_app(app)` to stop what its session started.
 
     `allowed_roots` bounds /file, /setup/upload, /list_directory and /setup/open_file; by
-    default the session's home folder and the system temp folder.
+    default the session's home folder and the system temp folder. `isolate` runs every command
+    inside a bubblewrap boundary that sees only the home (isolation.py).
     """
-    session = Session(desktop, home=home)
+    session = Session(desktop, home=home, isolate=isolate)
     roots = (
         allowed_roots if allowed_roots is not None else [session.home, Path(tempfile.gettempdir())]
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from gui_agent.computers.processes import terminate_group
+from gui_agent.computers.server.isolation import Isolation
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,10 @@ class CommandTimeout(Exception):
 class SessionProcesses:
     """Runs and tracks children with one environment and working directory."""
 
-    def __init__(self, *, env: Mapping[str, str], cwd: Path, log_dir: Path) -> None:
+    def __init__(self, *, env: Mapping[str, str], cwd: Path, log_dir: Path,
+                 isolation: Isolation | None = None) -> None:  # fmt: skip
         self.env = dict(env)
+        self.isolation = isolation
         self.cwd = cwd
         self.log_dir = log_dir
         self._running: list[subprocess.Popen[bytes]] = []
@@ -57,6 +60,7 @@ class SessionProcesses:
     def run(self, command: str | Sequence[str], *, shell: bool, timeout: float) -> CommandResult:
         """Run to completion; raises CommandTimeout, or OSError if it cannot start."""
         self.reap()
+        command, shell = self._inside(command, shell)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(
                 command if shell else list(command),
@@ -80,6 +84,7 @@ class SessionProcesses:
         """Start a program and leave it running, tracked; raises OSError if it cannot start."""
         self.reap()
         name = Path(command.split()[0] if shell and isinstance(command, str) else command[0]).name
+        command, shell = self._inside(command, shell)
         with tempfile.NamedTemporaryFile(
             dir=self.log_dir, prefix=f"{name[:40]}-", suffix=".log", delete=False
         ) as log_file:
@@ -97,6 +102,12 @@ class SessionProcesses:
             self._running.append(proc)
         log.info("launched %s (pid %d, log %s)", name, proc.pid, log_file.name)
         return proc
+
+    def _inside(self, command: str | Sequence[str], shell: bool) -> tuple[str | Sequence[str], bool]:
+        """The command as it runs: inside the isolation boundary when there is one."""
+        if self.isolation is None:
+            return command, shell
+        return self.isolation.wrap(command, shell=shell, env=self.env), False
 
     def reap(self) -> None:
         """Collect the exit status of launched programs that have ended."""

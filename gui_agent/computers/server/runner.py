@@ -52,11 +52,13 @@ class DesktopServer:
         token: str | None = None,
         allowed_roots: list[Path] | None = None,
         home: Path | None = None,
+        isolate: bool = False,
     ) -> None:
         check_bind(host, token)
         self.host = host
         self.port = port
-        self.app = create_app(desktop, token=token, allowed_roots=allowed_roots, home=home)
+        self.app = create_app(desktop, token=token, allowed_roots=allowed_roots, home=home,
+                              isolate=isolate)  # fmt: skip
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -169,6 +171,7 @@ def run_server(
     height: int = 800,
     browser: bool = True,
     home: Path | None = None,
+    isolate: bool = False,
     announce: Callable[[str], None] | None = print,
 ) -> None:
     """Start a sandbox desktop and serve it until Ctrl+C, then stop everything cleanly."""
@@ -178,10 +181,12 @@ def run_server(
     say = announce or (lambda message: None)
     with (
         SandboxDesktop(width=width, height=height, chromium=False) as desktop,
-        DesktopServer(desktop, host=host, port=port, token=token, home=home) as server,
+        DesktopServer(desktop, host=host, port=port, token=token, home=home,
+                      isolate=isolate) as server,
     ):
         say(f"desktop {desktop.display} ({width}x{height}) served at {server.url}")
-        say(f"home folder: {server.session.home}")
+        say(f"home folder: {server.session.home}"
+            + (" (commands see only this folder)" if isolate else ""))
         if browser:
             say(f"Chromium (google-chrome) CDP at {server.start_browser()}")
         say("Ctrl+C stops the server, the programs it started and the desktop")

@@ -19,6 +19,7 @@ from gui_agent.computers.chromium import find_chromium
 from gui_agent.computers.server import shims
 from gui_agent.computers.server.accessibility import AccessibilityBus, pyatspi_available
 from gui_agent.computers.server.desktop import DesktopLike
+from gui_agent.computers.server.isolation import Isolation
 from gui_agent.computers.server.processes import SessionProcesses
 from gui_agent.errors import ConfigError
 
@@ -28,10 +29,15 @@ _VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 
 
 class Session:
-    """Home folder, environment and tracked child processes for one served desktop."""
+    """Home folder, environment and tracked child processes for one served desktop.
+
+    With `isolate`, every command and program runs inside a bubblewrap boundary that shows it
+    only the system, this session's folders and its home (see isolation.py).
+    """
 
     def __init__(
-        self, desktop: DesktopLike, *, home: Path | None = None, accessibility: bool = True
+        self, desktop: DesktopLike, *, home: Path | None = None, accessibility: bool = True,
+        isolate: bool = False,
     ) -> None:
         self.desktop = desktop
         self._state = Path(tempfile.mkdtemp(prefix="gui-agent-server-"))
@@ -70,7 +76,9 @@ class Session:
         self.scratch = self._state / "scratch"
         """Where the server keeps scripts it runs (/run_python), out of the user's home."""
         self.scratch.mkdir()
-        self.children = SessionProcesses(env=env, cwd=self.home, log_dir=log_dir)
+        isolation = Isolation(home=self.home, state=self._state) if isolate else None
+        self.children = SessionProcesses(env=env, cwd=self.home, log_dir=log_dir,
+                                         isolation=isolation)  # fmt: skip
 
     @property
     def display(self) -> str:

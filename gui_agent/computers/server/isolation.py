@@ -1,0 +1,103 @@
+"""A file-system boundary for the commands a served desktop runs: bubblewrap (`bwrap`).
+
+Without it, `/execute` runs any command as the user who started the server, with every file
+of the host in reach (path checks on `/file` cannot help while `/execute` exists). With it,
+each command (and each launched program) runs in a mount namespace that holds only:
+
+- the system, read-only: /usr, /bin, /sbin, /lib*, /etc, and the interpreter and packages of
+  this project (the shims run them), at their usual paths;
+- the session's own folders, writable: its home (optionally mounted at another path inside,
+  such as OSWorld's /home/user) and its state folder (shims, scripts);
+- a private /tmp (holding only the X display's socket), /proc and a minimal /dev.
+
+Anything else the host has - the user's home, other projects, /tmp of other programs - is
+absent inside. The network is shared (CDP on 127.0.0.1, local servers) and so is the X display;
+a new PID namespace ends every process of the command when its bwrap ends, and
+`--die-with-parent` ends bwrap with the server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gui_agent.errors import ConfigError
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+X_SOCKETS = "/tmp/.X11-unix"
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _project_dirs() -> list[str]:
+    """The interpreter, the venv and this project's packages: what the shims need to run."""
+    import gui_agent
+
+    package_root = Path(gui_agent.__file__).resolve().parent.parent
+    found = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    for name in ("gui_agent", "skills", "osworld_eval"):
+        candidate = package_root / name
+        if candidate.is_dir():
+            found.add(str(candidate))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How to wrap a session's commands: `home` (host path) appears at `home_inside`."""
+
+    home: Path
+    state: Path
+    home_inside: Path | None = None
+    extra_ro: tuple[str, ...] = ()
+    bwrap: str = field(default_factory=lambda: bwrap_path() or "")
+
+    def __post_init__(self) -> None:
+        if not self.bwrap:
+            raise ConfigError("isolating commands needs bubblewrap: apt-get install bubblewrap "
+                              "(or serve with --no-isolate)")  # fmt: skip
+
+    @property
+    def home_path(self) -> Path:
+        """Where the home is inside the namespace."""
+        return self.home_inside or self.home
+
+    def prefix(self, env: Mapping[str, str]) -> list[str]:
+        """The bwrap argv that runs a command inside the boundary (the command follows)."""
+        argv = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-uts",
+                "--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev",
+                "--tmpfs", "/tmp"]  # fmt: skip
+        for directory in SYSTEM_DIRS:
+            if os.path.isdir(directory) and not os.path.islink(directory):
+                argv += ["--ro-bind", directory, directory]
+            elif os.path.islink(directory):
+                argv += ["--symlink", os.readlink(directory), directory]
+        for directory in (*_project_dirs(), *self.extra_ro):
+            if os.path.exists(directory):
+                argv += ["--ro-bind", directory, directory]
+        if os.path.isdir(X_SOCKETS):
+            argv += ["--ro-bind", X_SOCKETS, X_SOCKETS]
+        for variable in ("XAUTHORITY",):
+            if env.get(variable) and os.path.exists(env[variable]):
+                argv += ["--ro-bind", env[variable], env[variable]]
+        bus = env.get("DBUS_SESSION_BUS_ADDRESS", "")
+        if bus.startswith("unix:path="):
+            socket_path = bus.removeprefix("unix:path=").split(",")[0]
+            if os.path.exists(socket_path):
+                argv += ["--bind", socket_path, socket_path]
+        argv += ["--bind", str(self.state), str(self.state)]
+        argv += ["--bind", str(self.home), str(self.home_path)]
+        argv += ["--setenv", "HOME", str(self.home_path), "--chdir", str(self.home_path), "--"]
+        return argv
+
+    def wrap(self, command: str | Sequence[str], *, shell: bool,
+             env: Mapping[str, str]) -> list[str]:  # fmt: skip
+        """`command` (a shell string or an argv) as an argv that runs inside the boundary."""
+        argv = ["/bin/sh", "-c", command] if shell and isinstance(command, str) else list(command)
+        return [*self.prefix(env), *argv]
