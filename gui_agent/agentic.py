@@ -45,7 +45,7 @@ from gui_agent.models.base import (
     Retry,
     TextPart,
 )
-from gui_agent.models.schemas import compact_schema
+from gui_agent.models.schemas import output_schema
 from gui_agent.trace import current_trace
 from gui_agent.vault import redact
 
@@ -152,7 +152,7 @@ class AgenticFunction(Generic[P, R]):
             raise TypeError(f"@agentic function {fn.__qualname__} needs a return annotation")
         self.return_type = hints["return"]
         self.adapter: TypeAdapter[Any] = TypeAdapter(self.return_type)
-        self.output_schema = compact_schema(self.adapter.json_schema())
+        self.output_schema = output_schema(self.adapter)
         self.version = ctx.version_of(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         functools.update_wrapper(self, fn)

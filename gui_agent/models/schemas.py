@@ -1,4 +1,10 @@
-"""Output schemas on the wire: providers want an object at the root, so bare values are wrapped.
+"""Output schemas on the wire: what validation requires, object-rooted for the providers.
+
+`output_schema` is the schema an @agentic function sends. Pydantic marks a discriminator field
+with a default (`kind: Literal["click"] = "click"`) optional, yet a discriminated union cannot
+pick a member without it; strict decoders (vLLM guided JSON, OpenAI strict mode, llama.cpp
+grammars) emit only what a schema requires. So each discriminated union's members require
+their tag: the schema requires exactly what validation does (tests/test_output_schemas.py).
 
 A function returning `int` or `list[Box]` is sent the schema {"value": <schema>} and its reply
 unwrapped again; `$defs` move to the root so references still resolve.
@@ -6,11 +12,52 @@ unwrapped again; `$defs` move to the root so references still resolve.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import TypeAdapter
+
 WRAP_KEY = "value"
+_DEFS_PREFIX = "#/$defs/"
+
+
+def output_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """The JSON schema for values `adapter` validates, with every union tag required and
+    without pydantic's titles (see compact_schema)."""
+    schema = copy.deepcopy(adapter.json_schema())
+    require_discriminators(schema, schema.get("$defs", {}))
+    compact: dict[str, Any] = compact_schema(schema)
+    return compact
+
+
+def require_discriminators(node: Any, defs: Mapping[str, Any]) -> None:
+    """In place: add each discriminated union's `propertyName` to its members' `required`."""
+    if isinstance(node, list):
+        for item in node:
+            require_discriminators(item, defs)
+        return
+    if not isinstance(node, dict):
+        return
+    discriminator = node.get("discriminator")
+    if isinstance(discriminator, dict) and "propertyName" in discriminator:
+        tag = discriminator["propertyName"]
+        for member in node.get("oneOf", node.get("anyOf", [])):
+            target = _resolve(member, defs)
+            required = target.setdefault("required", [])
+            if tag not in required:
+                required.insert(0, tag)
+    for value in node.values():
+        require_discriminators(value, defs)
+
+
+def _resolve(member: dict[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
+    ref = member.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_DEFS_PREFIX):
+        resolved: dict[str, Any] = defs[ref.removeprefix(_DEFS_PREFIX)]
+        return resolved
+    return member
 
 
 def needs_wrapping(schema: Mapping[str, Any]) -> bool:
