@@ -43,7 +43,8 @@ def require_discriminators(node: Any, defs: Mapping[str, Any]) -> None:
     discriminator = node.get("discriminator")
     if isinstance(discriminator, dict) and "propertyName" in discriminator:
         tag = discriminator["propertyName"]
-        for member in node.get("oneOf", node.get("anyOf", [])):
+        members: list[dict[str, Any]] = node.get("oneOf") or node.get("anyOf") or []
+        for member in members:
             target = _resolve(member, defs)
             required = target.setdefault("required", [])
             if tag not in required:
