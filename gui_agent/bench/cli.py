@@ -70,6 +70,51 @@ def miniwob(model: str | None, tasks: str | None, episodes: int, max_steps: int,
     console.print(f"report: {out / REPORT_FILE}")
 
 
+@bench.command()
+@click.option("--sections", default="harness,context,memory", show_default=True,
+              metavar="A,B", help="Any of: harness, context, skills, memory, throughput, "
+                                  "grounding.")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("scripts/measured"), show_default=True,
+              help="Folder for perf.json (merged section by section) and the charts.")  # fmt: skip
+@click.option("--repeats", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="Runs of each repeated measurement (min/median/max are reported).")  # fmt: skip
+@click.option("--examples", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="OSWorld task files (for the throughput section).")  # fmt: skip
+@click.option("--throughput-tasks", type=click.IntRange(1, 200), default=8, show_default=True,
+              help="Offline OSWorld tasks per --num-envs setting.")  # fmt: skip
+@click.option("--skills-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Results of the skills-vs-loop measurement (for the skills section).")  # fmt: skip
+@click.option("--grounding-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Results of `gui-agent bench grounding` (for the grounding section).")  # fmt: skip
+@click.option("--readme", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Rewrite this README's \"Measured here\" block from perf.json.")  # fmt: skip
+def perf(sections: str, out: Path, repeats: int, examples: Path | None, throughput_tasks: int,
+         skills_json: Path | None, grounding_json: Path | None,
+         readme: Path | None) -> None:  # fmt: skip
+    """Measure speed, context, memory and throughput side by side with the alternatives."""
+    from gui_agent.bench.perf.readme import update_readme
+    from gui_agent.bench.perf.runner import PERF_FILE, SECTIONS, run_perf
+
+    chosen = [name.strip() for name in sections.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown or not chosen:
+        raise click.UsageError(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    console.print(f"bench perf: {', '.join(chosen)} -> {out / PERF_FILE}")
+    report = run_perf(chosen, out=out, repeats=repeats, examples=examples,  # type: ignore[arg-type]
+                      throughput_tasks=throughput_tasks, skills_json=skills_json,
+                      grounding_json=grounding_json,
+                      on_section=lambda name, s: console.print(f"  {name}: {s:.0f} s"))  # fmt: skip
+    failed = [name for name in chosen if "error" in report.get(name, {})]
+    for name in failed:
+        console.print(f"[red]{name} failed:[/red] {report[name]['error']}")
+    if readme is not None:
+        update_readme(readme, out / PERF_FILE)
+        console.print(f"updated {readme}")
+    if failed:
+        sys.exit(1)
+
+
 def _print_episode(episode: MiniWobEpisode) -> None:
     colour = "green" if episode.success else "red"
     note = f"  {episode.reason}" if episode.reason and not episode.success else ""
