@@ -80,15 +80,15 @@ def render(perf: dict[str, Any]) -> str:
     lines = [START, "", "| figure | ours | alternative | target | met |", "|---|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     machine = perf.get("machine", {})
-    lines += [
-        "",
-        f"Measured {machine.get('date', '?')} on {machine.get('cpus', '?')} cores "
-        f"({machine.get('system', '?')}, Python {machine.get('python', '?')}), load average "
-        f"{machine.get('load_average_1m_at_start', '?')} at the start, with `{perf.get('command', '?')}`; "
-        "every figure is in `scripts/measured/perf.json`, charts beside it.",
-        "",
-        END,
-    ]  # fmt: skip
+    lines += ["", f"{machine.get('cpus', '?')} cores ({machine.get('system', '?')}, Python "
+              f"{machine.get('python', '?')}); each section with the command that measured it and "
+              "the machine's load average when it started:", ""]  # fmt: skip
+    for section in ("harness", "context", "memory", "throughput", "skills", "grounding"):
+        data = perf.get(section)
+        if isinstance(data, dict) and "command" in data and "error" not in data:
+            lines.append(f"- {section}: `{data['command']}` at {data.get('measured_at', '?')}, "
+                         f"load {data.get('load_average_1m_at_start', '?')}")  # fmt: skip
+    lines += ["", "Every figure is in `scripts/measured/perf.json`, charts beside it.", "", END]
     return "\n".join(lines)
 
 

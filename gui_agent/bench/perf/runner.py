@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import sys
 import time
@@ -29,10 +30,10 @@ def run_perf(sections: list[Section], *, out: Path, repeats: int, examples: Path
     path = out / PERF_FILE
     report: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     report["machine"] = machine()
-    report["command"] = "gui-agent bench perf " + shlex.join(sys.argv[3:] if
-                                                             len(sys.argv) > 3 else [])  # fmt: skip
+    command = "gui-agent bench perf " + shlex.join(sys.argv[3:] if len(sys.argv) > 3 else [])
     for section in sections:
         started = time.monotonic()
+        load = round(os.getloadavg()[0], 2)
         try:
             report[section] = _measure(section, repeats=repeats, examples=examples,
                                        throughput_tasks=throughput_tasks,
@@ -41,6 +42,8 @@ def run_perf(sections: list[Section], *, out: Path, repeats: int, examples: Path
             log.exception("bench perf: section %s failed", section)
             report[section] = {"error": f"{type(exc).__name__}: {exc}"}
         report[section]["seconds"] = round(time.monotonic() - started, 1)
+        report[section]["command"] = command
+        report[section]["load_average_1m_at_start"] = load
         report[section]["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
         path.write_text(json.dumps(report, indent=2) + "\n")
         if on_section is not None:
