@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gui_agent.computers.vm import VMComputer
+from gui_agent.errors import EnvError
 from osworld_eval.sandbox_home import HomeLock, empty_home
 from osworld_eval.server_api import ServerAPI
 from osworld_eval.task_run import TaskEnvironment
@@ -100,6 +101,20 @@ def remote_environment(
                     screen_size=None)  # fmt: skip
 
 
+class SandboxVMComputer(VMComputer):
+    """Our sandbox behind its server: its Chromium starts during a task's setup, so the CDP
+    address (HasCDP, for skills) is found when asked, the way the eval env finds it."""
+
+    find_cdp: Callable[[], str | None] = staticmethod(lambda: None)
+
+    @property
+    def cdp_url(self) -> str:
+        url = self.find_cdp()
+        if not url:
+            raise EnvError("no browser with remote debugging is running on this sandbox")
+        return url
+
+
 def _connect(
     base_url: str,
     *,
@@ -111,7 +126,12 @@ def _connect(
     allow_shell: bool,
     screen_size: tuple[int, int] | None,
 ) -> TaskEnvironment:
-    computer = VMComputer(base_url, token=token, allow_shell=allow_shell, screen_size=screen_size)
+    if find_cdp:
+        computer: VMComputer = SandboxVMComputer(base_url, token=token, allow_shell=allow_shell,
+                                                 screen_size=screen_size)  # fmt: skip
+    else:
+        computer = VMComputer(base_url, token=token, allow_shell=allow_shell,
+                              screen_size=screen_size, cdp_url=cdp_url)  # fmt: skip
     api = ServerAPI(base_url, token=token)
     try:
         computer.wait_ready(timeout=READY_TIMEOUT_S)
@@ -121,6 +141,8 @@ def _connect(
         raise
     eval_env = VMEvalEnv(computer, api=api, cache_dir=Path(cache_dir), cdp_url=cdp_url,
                          find_cdp=find_cdp, cdp_port=cdp_port)  # fmt: skip
+    if isinstance(computer, SandboxVMComputer):
+        computer.find_cdp = lambda: eval_env.cdp_url
     return TaskEnvironment(computer=computer, eval_env=eval_env, base_url=computer.base_url,
                            token=token, api=api)  # fmt: skip
 

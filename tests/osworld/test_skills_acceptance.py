@@ -1,0 +1,94 @@
+"""The 21 offline chrome/os OSWorld tasks through `solve` (--agent skills) on a served sandbox.
+
+A scripted model answers only the skills' questions (skill_solutions.py); each task must score
+1 with no more steps and no more model calls than the step loop's scripted solution
+(solutions.py; test_acceptance.py shows those score 1 too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gui_agent.errors import EnvError
+from gui_agent.models.scripted import ScriptedModel
+from osworld_eval.environments import OSWORLD_HOME, sandbox_environment
+from osworld_eval.task_run import TaskEnvironment, TaskStatus, run_one_task
+from osworld_eval.tasks import Task, load_task
+from tests.osworld import shared_osworld
+from tests.osworld.skill_solutions import SKILL_SOLUTIONS
+from tests.osworld.solutions import SOLUTIONS
+
+EXAMPLES = shared_osworld()
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+    pytest.mark.skipif(
+        shutil.which("chromium") is None and not os.environ.get("GUI_AGENT_CHROMIUM"),
+        reason="Chromium is not installed",
+    ),
+    pytest.mark.timeout(600),
+]
+
+
+def _task(task_id: str) -> Task:
+    path = EXAMPLES / "examples" / SOLUTIONS[task_id].domain / f"{task_id}.json"
+    if not path.is_file():
+        pytest.skip(f"no OSWorld task file {path} (set OSWORLD_EXAMPLES)")
+    return load_task(path)
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> Iterator[TaskEnvironment]:
+    try:
+        env = sandbox_environment(cache_dir=tmp_path / "cache", width=1280, height=800)
+    except EnvError as exc:
+        if OSWORLD_HOME.exists() and "not empty" in exc.message:
+            pytest.skip(f"{OSWORLD_HOME} belongs to someone else: {exc.message}")
+        raise
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+CHROME_SKILL_GAPS = {
+    "3299584d-8f11-4457-bf4c-ce98f7600250": "startup page: Preferences not on disk when scored",
+    "2ad9387a-65d8-4e33-ad5b-7580065a27ca": "bookmark folder: gone after the postconfig restart",
+    "44ee5668-ecd5-4366-a6ce-c1c9b8d4e938": "delete_history hands off to the loop",
+}
+"""Tasks the chrome skill does not finish yet (reported to its owner; non-strict xfail)."""
+
+
+def _case(task_id: str) -> object:
+    gap = CHROME_SKILL_GAPS.get(task_id)
+    marks = [pytest.mark.xfail(reason=gap, strict=False)] if gap else []
+    return pytest.param(task_id, marks=marks, id=task_id)
+
+
+def test_every_loop_solution_has_a_skills_solution() -> None:
+    assert set(SKILL_SOLUTIONS) == set(SOLUTIONS)
+
+
+@pytest.mark.parametrize("task_id", [_case(t) for t in sorted(SKILL_SOLUTIONS)])
+def test_solve_scores_1_in_fewer_steps_and_calls(task_id: str, environment: TaskEnvironment,
+                                                 tmp_path: Path, monkeypatch) -> None:  # fmt: skip
+    monkeypatch.setenv("OSWORLD_OFFLINE", "1")
+    task = _task(task_id)
+    model = ScriptedModel(SKILL_SOLUTIONS[task_id], name="scripted-skills")
+    result_dir = tmp_path / "results" / task_id
+    outcome = run_one_task(task, environment, model=model, max_steps=15, result_dir=result_dir,
+                           cache_dir=tmp_path / "cache", agent="skills")  # fmt: skip
+    assert outcome.status is TaskStatus.SCORED, outcome.message
+    assert outcome.score == 1.0, outcome.model_dump()
+    assert outcome.agent == "skills" and model.remaining == 0
+    episode = json.loads((result_dir / "result.json").read_text())
+    loop = SOLUTIONS[task_id].replies
+    loop_steps = sum(1 for r in loop if r["action"]["kind"] not in ("done", "fail"))
+    assert episode["steps_executed"] <= loop_steps
+    assert episode["model_calls"] <= len(loop)
