@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -25,6 +26,8 @@ from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import GuiAgentError
 from osworld_eval import task_run
 from osworld_eval.evaluate import coverage as task_coverage
+from osworld_eval.evaluate import needs_google_credentials
+from osworld_eval.google_settings import GOOGLE_SETTINGS_ENV
 from osworld_eval.report import (
     DOMAIN_LABELS,
     NOT_SCORED,
@@ -183,7 +186,12 @@ def coverage(
     for task in tasks:
         lacks = missing[(task.domain, task.id)]
         if lacks or not unsupported_only:
-            mark = "[red]no[/red]" if lacks else "[green]yes[/green]"
+            if lacks:
+                mark = "[red]no[/red]"
+            elif needs_google_credentials(task):
+                mark = "[yellow]yes, with Google credentials[/yellow]"
+            else:
+                mark = "[green]yes[/green]"
             table.add_row(task.domain, task.id, mark, ", ".join(lacks))
     out = Console()
     out.print(table)
@@ -208,6 +216,15 @@ def coverage(
         totals[1] += supported
         lines.append(f"{domain} {supported}/{len(keys)}")
     out.print(summary)
+    with_credentials = sum(
+        1 for t in tasks if not missing[(t.domain, t.id)] and needs_google_credentials(t)
+    )
+    if with_credentials:
+        out.print(
+            f"supported with the user's Google credentials (--google-settings DIR): "
+            f"{with_credentials} of them",
+            highlight=False,
+        )
     out.print(
         "fully supported: " + ", ".join(lines) + f"; total {totals[1]}/{totals[0]}", highlight=False
     )
@@ -283,6 +300,14 @@ def _progress_line(p: RunProgress) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="OSWorld's file cache (<cache>/<task_id>/...) for task fixtures.",
 )
+@click.option(
+    "--google-settings",
+    default=None,
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A copy of OSWorld's evaluation_examples/settings folder with your Google credentials "
+    "(for the Google Drive tasks); default $OSWORLD_GOOGLE_SETTINGS.",
+)
 def run(
     examples: Path,
     index: str | None,
@@ -298,6 +323,7 @@ def run(
     resume: bool,
     results: Path,
     cache_dir: Path,
+    google_settings: Path | None,
 ) -> None:
     """Run OSWorld tasks and report the scores in the paper's format.
 
@@ -308,6 +334,8 @@ def run(
     if env == "sandbox" and vm_config is not None:
         _fail("--vm-config is for --env vm (vm_configs/local.yaml is what --env sandbox uses)")
     tasks = _load(examples, index, domains, offline_ids, task_ids)
+    if google_settings is not None:  # read where setup and getters need it (google_settings.py)
+        os.environ[GOOGLE_SETTINGS_ENV] = str(google_settings.resolve())
     try:
         config = LocalConfig(provider="local") if vm_config is None else load_vm_config(vm_config)
         limit = max_envs(config)

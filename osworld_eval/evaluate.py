@@ -23,7 +23,15 @@ from pydantic import BaseModel, ConfigDict
 
 from osworld_eval.getters import GETTERS, EvalEnv, EvaluatorInputMissing, GetterContext
 from osworld_eval.metrics import METRICS, unsupported_options
-from osworld_eval.tasks import SUPPORTED_SETUP_TYPES, GetterSpec, MetricCall, SetupStep, Task
+from osworld_eval.tasks import (
+    CREDENTIAL_GETTER_TYPES,
+    CREDENTIAL_SETUP_TYPES,
+    SUPPORTED_SETUP_TYPES,
+    GetterSpec,
+    MetricCall,
+    SetupStep,
+    Task,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +87,14 @@ def evaluator_coverage(task: Task) -> list[str]:
         if step.type not in SUPPORTED_SETUP_TYPES
     )
     return list(dict.fromkeys(missing))
+
+
+def needs_google_credentials(task: Task) -> bool:
+    """Whether running or scoring `task` needs the user's Google credentials (Drive, login)."""
+    steps = [*task.config, *task.evaluator.postconfig]
+    return any(s.type in CREDENTIAL_SETUP_TYPES for s in steps) or any(
+        spec.type in CREDENTIAL_GETTER_TYPES for spec in task.evaluator.getter_specs()
+    )
 
 
 def coverage(task: Task) -> list[str]:

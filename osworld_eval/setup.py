@@ -5,7 +5,8 @@ failure means follows OSWorld where OSWorld is deliberate, and is stricter where
 silently go on with a broken task:
 
 - SetupError (the task ends `setup_error`, never a score of 0): a step type we do not know;
-  googledrive and login (they need credentials this project does not hold); a file that cannot
+  googledrive and login without the user's Google credentials (the message says what to
+  provide: setup_google.py, google_settings.py); a file that cannot
   be downloaded or uploaded; a program the server could not start (launch, open, or execute
   with a command that could not run at all); a browser that never answers CDP; an `until`
   condition never met; bad parameters.
@@ -46,11 +47,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from gui_agent.errors import SetupError
-from osworld_eval import setup_chrome
+from osworld_eval import setup_chrome, setup_google
 from osworld_eval import setup_steps as steps
 from osworld_eval.getters import EvalEnv
 from osworld_eval.server_api import ServerAPI
-from osworld_eval.tasks import CREDENTIAL_SETUP_TYPES, SetupStep
+from osworld_eval.tasks import SetupStep
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +165,6 @@ def run_setup(
 
 def run_step(ctx: SetupContext, step: SetupStep) -> None:
     """Run one step; SetupError names what went wrong (without the step's position)."""
-    if step.type in CREDENTIAL_SETUP_TYPES:
-        raise SetupError(
-            f"{step.type!r} needs third-party credentials (Google account) that this project "
-            "does not hold; the task cannot be set up here"
-        )
     found = STEPS.get(step.type)
     if found is None:
         raise SetupError(f"unknown setup step type {step.type!r}")
@@ -243,6 +239,8 @@ STEPS: dict[str, tuple[type[BaseModel], StepFunction]] = {
     "chrome_open_tabs": (setup_chrome.OpenTabs, setup_chrome.open_tabs),
     "chrome_close_tabs": (setup_chrome.CloseTabs, setup_chrome.close_tabs),
     "update_browse_history": (setup_chrome.BrowseHistory, setup_chrome.update_browse_history),
+    "googledrive": (setup_google.GoogleDrive, setup_google.google_drive),
+    "login": (setup_google.Login, setup_google.login),
 }
 """Step type -> (its parameters, the function running it). Keep in step with
 osworld_eval.tasks.SUPPORTED_SETUP_TYPES (a test checks)."""

@@ -96,7 +96,7 @@ def wait_for_port(ctx: SetupContext, port: int) -> bool:
     return ctx.wait_until(f"port {port}", lambda: _probe(ctx, code))
 
 
-def _cdp_url(ctx: SetupContext) -> str:
+def cdp_url_when_ready(ctx: SetupContext) -> str:
     """The machine's CDP URL once it answers from here; SetupError after the timeout."""
     found: list[str] = []
 
@@ -127,7 +127,7 @@ def open_tabs(ctx: SetupContext, params: OpenTabs) -> None:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    url = _cdp_url(ctx)
+    url = cdp_url_when_ready(ctx)
     with sync_playwright() as playwright:
         try:
             browser = playwright.chromium.connect_over_cdp(url, timeout=30_000)
@@ -165,7 +165,7 @@ def close_tabs(ctx: SetupContext, params: CloseTabs) -> None:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    url = _cdp_url(ctx)
+    url = cdp_url_when_ready(ctx)
     with sync_playwright() as playwright:
         try:
             browser = playwright.chromium.connect_over_cdp(url, timeout=30_000)

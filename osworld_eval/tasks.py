@@ -36,10 +36,13 @@ SUPPORTED_SETUP_TYPES: frozenset[str] = frozenset(
         "chrome_open_tabs",
         "chrome_close_tabs",
         "update_browse_history",
+        "googledrive",
+        "login",
     }
 )
-# Setup step types that need third-party credentials we do not have (Google Drive, site logins).
+# Setup step types and getters that need the user's Google credentials (google_settings.py).
 CREDENTIAL_SETUP_TYPES: frozenset[str] = frozenset({"googledrive", "login"})
+CREDENTIAL_GETTER_TYPES: frozenset[str] = frozenset({"googledrive_file"})
 
 
 class TaskFileError(ConfigError):

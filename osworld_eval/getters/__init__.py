@@ -14,6 +14,7 @@ from osworld_eval.getters import (
     chrome_tabs,
     commands,
     files,
+    google_drive,
     rules,
     slides,
     system,
@@ -82,6 +83,8 @@ GETTERS: dict[str, Getter] = {
     "open_tabs_info": chrome_tabs.get_open_tabs_info,
     "chrome_appearance_mode_ui": chrome_tabs.get_chrome_appearance_mode_ui,
     "active_tab_html_parse": chrome_html.get_active_tab_html_parse,
+    # Google Drive (needs the user's Google credentials)
+    "googledrive_file": google_drive.get_googledrive_file,
     # live web pages through the scored machine's browser
     "pdf_from_url": web_pages.get_pdf_from_url,
     "info_from_website": web_pages.get_info_from_website,

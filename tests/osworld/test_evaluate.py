@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from osworld_eval.evaluate import EvalOutcome, coverage, evaluate, evaluator_coverage
+from osworld_eval.evaluate import (
+    EvalOutcome,
+    coverage,
+    evaluate,
+    evaluator_coverage,
+    needs_google_credentials,
+)
 from osworld_eval.getters import LocalEvalEnv
 from osworld_eval.tasks import SetupStep, Task, load_task, load_tasks
 from tests.osworld import builders
@@ -198,8 +204,7 @@ def test_unsupported_is_never_a_silent_zero(examples: Path, vm: LocalEvalEnv) ->
         "option:compare_pptx_files examine_wobble",
     )
     drive = real(examples, "multi_apps", "0c825995-5b70-4526-b663-113f4c999dd2")
-    assert "getter:googledrive_file" in score(drive, vm).unsupported
-    assert "setup:googledrive" in coverage(drive)
+    assert coverage(drive) == [] and needs_google_credentials(drive)
     odd = synthetic({"func": "no_such_metric", "result": {"type": "no_such_getter"}})
     assert score(odd, vm).unsupported == ("func:no_such_metric", "getter:no_such_getter")
     table_rule = synthetic(
@@ -244,5 +249,6 @@ def test_coverage_over_all_tasks(examples: Path, record_property: object) -> Non
     )
     record_property("osworld_coverage", f"{len(supported)}/{len(tasks)}")  # type: ignore[operator]
     assert len(tasks) == 171
-    assert len(supported) >= 163  # measured 163/171 (googledrive/login still lacking)
+    assert len(supported) == 171  # 8 of them with the user's Google credentials
+    assert sum(needs_google_credentials(t) for t in supported) == 8
     assert len(offline_ok) / len(offline_ids) >= 0.95  # measured 95/97

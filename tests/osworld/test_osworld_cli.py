@@ -61,8 +61,11 @@ def test_coverage_over_the_shared_tasks_prints_counts_per_domain(examples: Path)
     )
     assert match, summary
     chrome, os_, multi, total = map(int, match.groups())
-    assert chrome + os_ + multi == total
+    assert (chrome, os_, multi, total) == (46, 24, 101, 171)
     assert "Coverage per domain" in result.output
+    assert "Google credentials (--google-settings DIR): 8 of them" in " ".join(
+        result.output.split()
+    )
 
 
 def test_coverage_restricted_to_offline_tasks(examples: Path) -> None:
@@ -86,13 +89,13 @@ def test_coverage_names_what_an_unsupported_task_lacks(tmp_path: Path) -> None:
     task = {
         "id": "t1",
         "instruction": "x",
-        "config": [{"type": "googledrive", "parameters": {}}],
+        "config": [{"type": "tidy_desktop", "parameters": {}}],
         "evaluator": {"func": "no_such_metric"},
     }
     (folder / "t1.json").write_text(json.dumps(task))
     result = invoke("coverage", "--examples", tmp_path, "--domains", "os")
     assert result.exit_code == 0
-    assert "setup:googledrive" in result.output and "func:no_such_metric" in result.output
+    assert "setup:tidy_desktop" in result.output and "func:no_such_metric" in result.output
     assert result.output.strip().endswith("fully supported: os 0/1; total 0/1")
 
 
@@ -106,6 +109,7 @@ def test_coverage_names_what_an_unsupported_task_lacks(tmp_path: Path) -> None:
         (["--domains", ","], "--domains is empty"),
         (["--model", "bogus"], "model spec 'bogus'"),
         (["--env", "vm", "--vm-config", "missing.yaml"], "no such VM config file"),
+        (["--google-settings", "/no/such/settings"], "'/no/such/settings' does not exist"),
     ],
 )
 def test_run_refuses_bad_input_before_anything_runs(

@@ -106,8 +106,6 @@ def test_every_step_in_the_task_files_has_valid_parameters(examples: Path) -> No
     problems = []
     for task in load_tasks(examples, domains=["chrome", "os", "multi_apps"]):
         for item in [*task.config, *task.evaluator.postconfig]:
-            if item.type in CREDENTIAL_SETUP_TYPES:
-                continue
             if item.type not in STEPS:
                 problems.append(f"{task.id}: unknown {item.type}")
                 continue
@@ -251,13 +249,28 @@ def test_an_unknown_step_type_is_a_setup_error_naming_it(run: Callable[..., None
         run(step("sleep", seconds=0), step("tidy_desktop"))
 
 
+CREDENTIAL_STEPS = {
+    "googledrive": {
+        "settings_file": "evaluation_examples/settings/googledrive/settings.yml",
+        "operation": ["delete"],
+        "args": [{"query": "title = 'x'", "trash": False}],
+    },
+    "login": {
+        "settings_file": "evaluation_examples/settings/google/settings.json",
+        "platform": "googledrive",
+    },
+}
+
+
 @pytest.mark.parametrize("kind", sorted(CREDENTIAL_SETUP_TYPES))
-def test_credential_steps_are_setup_errors_naming_the_step(
-    run: Callable[..., None], server: FakeServer, kind: str
+def test_credential_steps_without_credentials_say_what_to_provide(
+    run: Callable[..., None], server: FakeServer, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OSWORLD_GOOGLE_SETTINGS", raising=False)
     with pytest.raises(SetupError) as caught:
-        run(step(kind, settings_file="settings.json", operation=["delete"], args=[{}]))
-    assert f"({kind})" in caught.value.message and "credentials" in caught.value.message
+        run(step(kind, **CREDENTIAL_STEPS[kind]))
+    assert f"({kind})" in caught.value.message
+    assert "--google-settings" in caught.value.message and "settings.yml" in caught.value.message
     assert server.calls == []
 
 
