@@ -264,6 +264,8 @@ class AgenticFunction(Generic[P, R]):
         )
         with ctx.enter(node):
             try:
+                if self.name not in _stabilized:
+                    _activate_stored(self)
                 if self.name in _stabilized:
                     value = self._run_stabilized(node, arguments)
                 else:
@@ -279,6 +281,13 @@ class AgenticFunction(Generic[P, R]):
         if self.is_async:
             return typing.cast(R, asyncio.to_thread(self._call, arguments))
         return self._call(arguments)
+
+
+def _activate_stored(function: AgenticFunction[..., Any]) -> None:
+    """Register the implementation `gui-agent evolve` stored for this function, if any."""
+    from gui_agent.evolve.store import activate_for
+
+    activate_for(function)
 
 
 def _with_attempt(request: ModelRequest, attempt: int, attempts: list[dict[str, str]]) -> ModelRequest:

@@ -268,11 +268,12 @@ def serve(host: str, port: int, token: str | None, width: int, height: int,
 
 
 def _add_own_commands() -> None:
+    from gui_agent.evolve.cli import evolve, mark
     from gui_agent.report.cli import view
     from gui_agent.review_cli import review
 
-    main.add_command(view)
-    main.add_command(review)
+    for command in (view, review, evolve, mark):
+        main.add_command(command)
 
 
 def _add_plugin_groups() -> None:

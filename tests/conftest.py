@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,6 +92,8 @@ def offline_guard() -> Iterator[None]:
             patch.setenv(name, value)
         for name in _UNSET_ENV:
             patch.delenv(name, raising=False)
+        # a user's own stabilized code and learned programs must not change what tests see
+        patch.setenv("GUI_AGENT_HOME", tempfile.mkdtemp(prefix="gui-agent-test-home-"))
         patch.setattr(socket.socket, "connect", connect)
         patch.setattr(socket.socket, "connect_ex", connect_ex)
         patch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -1,0 +1,67 @@
+"""Test one candidate in a separate process, with a timeout; nothing of it runs in ours.
+
+The candidate is written to a scratch folder; the child (`gui_agent.evolve.child`) registers
+it under the target's name and runs the marked cases and the tests. The child is this
+interpreter (`sys.executable`), so it sees the same installed packages; the working folder and
+PYTHONPATH carry over so the target's module imports the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gui_agent.evolve.cases import MarkedCase
+
+OUTPUT_TAIL = 3000
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    passed: bool
+    output: str
+    timed_out: bool = False
+    returncode: int | None = None
+
+    def summary_line(self) -> str:
+        if self.timed_out:
+            return "rejected: the tests timed out"
+        return "passed every test" if self.passed else "rejected: " + _last_line(self.output)
+
+
+def _last_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    failed = [line for line in lines if "FAILED" in line or "ERROR" in line]
+    return (failed[0] if failed else lines[-1] if lines else "no output")[:150]
+
+
+def run_trial(target: str, module_text: str, *, tests: list[Path], cases: list[MarkedCase],
+              timeout_s: float) -> TrialResult:  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="gui-agent-evolve-") as scratch:
+        candidate = Path(scratch) / "candidate.py"
+        candidate.write_text(module_text, encoding="utf-8")
+        command = [sys.executable, "-m", "gui_agent.evolve.child", "--target", target,
+                   "--candidate", str(candidate)]  # fmt: skip
+        if cases:
+            cases_file = Path(scratch) / "cases.json"
+            cases_file.write_text(json.dumps([
+                {"label": c.label, "arguments": c.arguments, "expected": c.expected}
+                for c in cases]), encoding="utf-8")  # fmt: skip
+            command += ["--cases", str(cases_file)]
+        command += [str(path) for path in tests]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
+        env["GUI_AGENT_EVOLVE_TRIAL"] = "1"
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                                  env=env, check=False)  # fmt: skip
+        except subprocess.TimeoutExpired as exc:
+            partial = exc.stdout if isinstance(exc.stdout, str) else ""
+            return TrialResult(False, (partial or "")[-OUTPUT_TAIL:], timed_out=True)
+    output = (done.stdout + ("\n" + done.stderr if done.stderr.strip() else ""))[-OUTPUT_TAIL:]
+    return TrialResult(done.returncode == 0, output, returncode=done.returncode)
