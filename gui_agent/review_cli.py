@@ -24,12 +24,13 @@ def review(run_dir: Path, model: str | None, group_size: int) -> None:
     from gui_agent.review import REVIEW_MD, review_run
 
     err = Console(stderr=True)
+    if not any((run_dir / name).is_file() for name in ("result.json", "trace.jsonl")):
+        err.print(f"[red]error:[/red] not a run folder: {run_dir} has neither result.json nor "
+                  "trace.jsonl", soft_wrap=True)  # fmt: skip
+        sys.exit(2)
     try:
         chosen = resolve_model(model)
         result = review_run(run_dir, model=chosen, group_size=group_size)
-    except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] not a run folder: {exc}", soft_wrap=True)
-        sys.exit(2)
     except GuiAgentError as exc:
         err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
         sys.exit(2)

@@ -20,6 +20,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -84,7 +85,8 @@ class TraceWriter:
         digest = hashlib.sha256(png).hexdigest()[:24]
         target = self.images_dir / f"{digest}.png"
         if not target.exists():
-            tmp = target.with_suffix(".tmp")
+            # one temporary name per thread: parallel calls may store the same image at once
+            tmp = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_bytes(png)
             tmp.replace(target)
         return digest

@@ -138,3 +138,24 @@ def test_the_review_command(run_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 4 and "unreviewed" in result.output
     empty = runner.invoke(main, ["review", str(tmp_path), "--model", f"python:{models}:respond"])
     assert empty.exit_code == 2 and "not a run folder" in empty.output
+
+
+def test_parallel_reviewers_can_store_the_same_screenshot(tmp_path: Path) -> None:
+    """Neighbouring groups share a screenshot (one's after is the next one's before)."""
+    trace = TraceWriter(tmp_path)
+    png = b"\x89PNG same bytes from every thread"
+    barrier = threading.Barrier(8, timeout=30)
+
+    def store() -> str:
+        barrier.wait()
+        return trace.store_image(png)
+
+    threads = [threading.Thread(target=lambda: digests.append(store())) for _ in range(8)]
+    digests: list[str] = []
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    trace.close()
+    assert len(digests) == 8 and len(set(digests)) == 1
+    assert [p.name for p in (tmp_path / "images").iterdir()] == [f"{digests[0]}.png"]
