@@ -122,6 +122,21 @@ def test_the_overlay_marks_the_click_point_and_the_snap(tmp_path: Path) -> None:
     assert drawn.getpixel((150 + 14, 50)) != (255, 255, 255)  # the ring where it clicked
 
 
+def test_a_snap_on_a_larger_screen_is_drawn_where_it_clicked_on_the_image() -> None:
+    """The loop's snap is in screen pixels (1920x1200 here), the screenshot in model pixels
+    (1280x800): the click ring goes where the snapped click landed, scaled to the image."""
+    from gui_agent.report.run_view import parse_snap
+
+    blank = Image.new("RGB", (1280, 800), "white")
+    record = {"from": [960, 600], "to": [1050, 600], "tier": "dom", "name": "Save"}
+    step = StepView(index=1, action={"kind": "click", "x": 640, "y": 400}, description="c",
+                    snap=parse_snap({"snap": record}))  # fmt: skip
+    drawn = draw_step(blank, step)
+    ring_right = (round(1050 * 2 / 3) + 16 * 1.6 - 2, 400)  # ring radius grows with the image
+    assert drawn.getpixel((round(ring_right[0]), 400)) != (255, 255, 255)
+    assert drawn.getpixel((1050 + 25, 600)) == (255, 255, 255)  # not at the unscaled point
+
+
 def test_a_type_step_shows_its_text_in_a_banner() -> None:
     blank = Image.new("RGB", (400, 300), "white")
     drawn = draw_step(blank, StepView(index=1, action={"kind": "type", "text": "abc"},

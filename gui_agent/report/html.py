@@ -213,8 +213,10 @@ def _step(view: RunView, step: StepView) -> str:
         rows.append(("output", _clip(step.output, ARG_CHARS)))
     if step.snap is not None:
         s = step.snap
+        where = f" by {s.tier}" if s.tier else ""
+        onto = f" onto {s.name!r}" if s.name else ""
         rows.append(("snapped", f"({s.from_point[0]:g}, {s.from_point[1]:g}) -> "
-                                f"({s.to_point[0]:g}, {s.to_point[1]:g}) {s.tier}".strip()))  # fmt: skip
+                                f"({s.to_point[0]:g}, {s.to_point[1]:g}){where}{onto}"))  # fmt: skip
     rows += [("time", _seconds(step.duration_s)), ("tokens", f"{step.tokens:,}"),
              ("cost", _money(step.cost_usd))]  # fmt: skip
     facts = "".join(_fact(k, v, outcome_class if k == "outcome" else "") for k, v in rows)

@@ -33,9 +33,25 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _scale(step: StepView, image: Image.Image) -> tuple[float, float]:
-    if step.screen_size is None:
-        return 1.0, 1.0
-    return image.width / step.screen_size[0], image.height / step.screen_size[1]
+    """Screen pixels -> image pixels for this step."""
+    if step.screen_size is not None:
+        return image.width / step.screen_size[0], image.height / step.screen_size[1]
+    return _snap_scale(step) or (1.0, 1.0)
+
+
+def _snap_scale(step: StepView) -> tuple[float, float] | None:
+    """The loop's action is in image pixels and a snap's `from` is the same point on the
+    screen, so their ratio is the scale when the step does not record the screen size."""
+    x, y = step.action.get("x"), step.action.get("y")
+    if step.snap is None or step.source not in ("", "loop", "model"):
+        return None
+    if not isinstance(x, int | float) or not isinstance(y, int | float):
+        return None
+    fx, fy = step.snap.from_point
+    if min(x, y, fx, fy) <= 0:
+        return None
+    ratios = (x / fx, y / fy)
+    return ratios if all(0.2 <= r <= 5 for r in ratios) else None
 
 
 def _action_scale(step: StepView, image: Image.Image) -> tuple[float, float]:
@@ -116,7 +132,8 @@ def draw_step(image: Image.Image, step: StepView) -> Image.Image:
         if origin and target:
             _ring(draw, origin, radius=10 * u, colour=GREY, width=round(3 * u))
             _arrow(draw, origin, target, GREY, width=round(3 * u))
-            _label(draw, origin, f"snapped {step.snap.tier}".strip(), GREY, out)
+            _label(draw, origin, f"snapped by {step.snap.tier}" if step.snap.tier else "snapped",
+                   GREY, out)  # fmt: skip
             point = target
     match kind:
         case _ if kind in POINTER_KINDS and point is not None:

@@ -29,6 +29,7 @@ class Snap:
     from_point: Point
     to_point: Point
     tier: str = ""
+    name: str = ""
 
 
 @dataclass
@@ -134,7 +135,8 @@ def parse_snap(record: dict[str, Any]) -> Snap | None:
         origin = parse_point(data.get("from") or data.get("from_point"))
         target = parse_point(data.get("to") or data.get("to_point"))
         if origin is not None and target is not None:
-            return Snap(origin, target, str(data.get("tier") or data.get("by") or ""))
+            return Snap(origin, target, str(data.get("tier") or data.get("by") or ""),
+                        str(data.get("name") or ""))
     return None
 
 
