@@ -146,3 +146,16 @@ def test_the_evolve_command(home: Path, tmp_path: Path) -> None:
     bad = runner.invoke(main, ["evolve", "tests.evolve_fixtures.numbers:nothing",
                                "--tests", str(CHECKS), "--model", f"python:{meta}:respond"])  # fmt: skip
     assert bad.exit_code == 2 and "has no 'nothing'" in bad.output
+
+
+def test_golden_prompt_of_the_meta_call() -> None:
+    from gui_agent.evolve.proposal import propose_change
+
+    request = propose_change.render("def f(x: int) -> int: ...", "assert f(1) == 2", "(none)")
+    assert ("# Function\ndef propose_change(function: str, cases: str, earlier_attempts: str)"
+            " -> Proposal:\n    \"\"\"\n    Propose a replacement for an @agentic function") in (
+        request.system)  # fmt: skip
+    assert "No network, no files, no model calls." in request.system
+    assert request.prompt.endswith("# Arguments\nfunction: def f(x: int) -> int: ...\n"
+                                   "cases: assert f(1) == 2\nearlier_attempts: (none)")  # fmt: skip
+    assert set(request.output_schema["properties"]) == {"kind", "code", "docstring", "rationale"}

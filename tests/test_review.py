@@ -159,3 +159,20 @@ def test_parallel_reviewers_can_store_the_same_screenshot(tmp_path: Path) -> Non
     trace.close()
     assert len(digests) == 8 and len(set(digests)) == 1
     assert [p.name for p in (tmp_path / "images").iterdir()] == [f"{digests[0]}.png"]
+
+
+def test_golden_prompt_of_the_reviewer() -> None:
+    from PIL import Image
+
+    from gui_agent.review import review_steps
+
+    image = Image.new("RGB", (16, 10), "white")
+    request = review_steps.render("save", "step 1: click(1, 2) -> executed", image, image)
+    assert ("# Function\ndef review_steps(goal: str, steps: str, before: Image, after: Image)"
+            " -> GroupReview:\n    \"\"\"\n    Judge whether these steps of a computer-use "
+            "agent's run moved its goal forward.\n") in request.system  # fmt: skip
+    assert "Cite only step numbers from `steps`." in request.system
+    texts = [getattr(part, "text", None) for part in request.parts]
+    assert texts == ["# Arguments\ngoal: save\nsteps: step 1: click(1, 2) -> executed\n"
+                     "before: <image 16x10, below>", None, "after: <image 16x10, below>", None]  # fmt: skip
+    assert set(request.output_schema["properties"]) == {"moved_forward", "verdict", "findings"}
