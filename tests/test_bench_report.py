@@ -56,6 +56,19 @@ def test_summaries_per_task_and_overall(report: MiniWobReport) -> None:
     assert enter.mean_reward == 0.5
 
 
+def test_env_errors_are_counted_apart_from_the_rewards(report: MiniWobReport) -> None:
+    broken = _episode("click-test", 3, 0.0, 0, done=False).model_copy(
+        update={"status": "env_error", "reason": "page closed"})  # fmt: skip
+    report.episodes.append(broken)
+    assert (report.env_errors, report.mean_reward, report.success_rate) == (
+        1, pytest.approx(0.25), pytest.approx(0.5))  # fmt: skip
+    click = report.tasks()[0]
+    assert (click.episodes, click.env_errors, click.mean_reward) == (3, 1, 0.0)
+    console = Console(record=True, width=160)
+    console.print(report_table(report))
+    assert "env errors" in console.export_text()
+
+
 def test_json_report_round_trips(report: MiniWobReport, tmp_path: Path) -> None:
     path = report.write_json(tmp_path / "deep" / "miniwob.json")
     data = json.loads(path.read_text())

@@ -17,12 +17,13 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from gui_agent.bench.cli import bench
-from gui_agent.bench.miniwob import REPORT_FILE, run_miniwob
+from gui_agent.bench.miniwob import REPORT_FILE, current_env, run_miniwob
 from gui_agent.bench.miniwob_env import MiniWobEnv
 from gui_agent.computers.sandbox import SandboxDesktop
 from gui_agent.episode import MAX_STEPS, EpisodeStatus
@@ -141,3 +142,47 @@ def test_cli_runs_a_python_model_on_its_own_sandbox(tmp_path: Path) -> None:
     data = json.loads((tmp_path / REPORT_FILE).read_text())
     assert data["mean_reward"] == 1.0
     assert [row["task"] for row in data["tasks"]] == ["click-test", "focus-text"]
+
+
+def test_an_env_error_gets_a_fresh_environment_and_the_bench_goes_on() -> None:
+    # The bench's own desktop: an app window (the page at the screen's top-left, no tab strip
+    # to click). A model that closes the window with ctrl+w breaks the first episode; the next
+    # ones run on a fresh environment. Own thread: the module's env holds this thread's
+    # sync Playwright.
+    offsets: list[tuple[int, int]] = []
+    solvers: dict[int, Any] = {}
+
+    def close_then_solve(request: ModelRequest) -> dict[str, Any]:
+        env = current_env()
+        offsets.append(env.to_screen(0, 0))
+        if len(offsets) == 1:
+            return {"observation": "closing the window", "action": {"kind": "key", "keys": "ctrl+w"}}
+        solve = solvers.setdefault(id(env.page), make_responder(env))
+        return solve(request)
+
+    def bench_run() -> Any:
+        model = FunctionModel(close_then_solve, name="closer")
+        return run_miniwob(["click-test"], model=model, episodes=3, seed=3, settle_timeout=2.0)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        report = pool.submit(bench_run).result(timeout=300)
+    first, *rest = report.episodes
+    assert first.status == "env_error", first
+    assert [(e.status, e.reward) for e in rest] == [("done", 1.0), ("done", 1.0)], rest
+    assert (report.env_errors, report.mean_reward, report.success_rate) == (1, 1.0, 1.0)
+    assert set(offsets) == {(0, 0)}
+
+
+def test_a_model_that_raises_is_a_model_error_and_the_bench_goes_on(
+    env: MiniWobEnv, tmp_path: Path
+) -> None:
+    def broken(request: ModelRequest) -> dict[str, Any]:
+        raise RuntimeError("CUDA out of memory")
+
+    report = run_miniwob(["click-test"], model=FunctionModel(broken, name="mine.py:respond"),
+                         env=env, episodes=2, seed=5, out_dir=tmp_path)  # fmt: skip
+    reason = "python model mine.py:respond raised RuntimeError: CUDA out of memory"
+    assert [(e.status, e.reward) for e in report.episodes] == [("model_error", 0.0)] * 2
+    assert all(e.reason.startswith(reason) for e in report.episodes)
+    result = json.loads((tmp_path / "click-test" / "02" / "result.json").read_text())
+    assert (result["status"], result["reason"]) == ("model_error", reason)

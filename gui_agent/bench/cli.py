@@ -126,21 +126,22 @@ def _print_episode(episode: MiniWobEpisode) -> None:
 
 
 def report_table(report: MiniWobReport) -> Table:
-    """Per-task rows and a total row: reward, success, steps, tokens, cost, time."""
+    """Per-task rows and a total row: env errors, then reward and success over the episodes
+    the environment did not fail, steps, tokens, cost, time."""
     table = Table(title=f"MiniWoB++ · {report.model} · max {report.max_steps} steps")
-    for column in ("task", "episodes", "mean reward", "success", "steps", "tokens", "cost $",
-                   "time s"):  # fmt: skip
+    for column in ("task", "episodes", "env errors", "mean reward", "success", "steps",
+                   "tokens", "cost $", "time s"):  # fmt: skip
         if column == "task":
             table.add_column(column, no_wrap=True)
         else:
             table.add_column(column, justify="right")
     for row in report.tasks():
-        table.add_row(row.task, str(row.episodes), f"{row.mean_reward:+.2f}",
+        table.add_row(row.task, str(row.episodes), str(row.env_errors), f"{row.mean_reward:+.2f}",
                       f"{row.success_rate:.0%}", f"{row.mean_steps:.1f}", f"{row.tokens:,}",
                       f"{row.cost_usd:.4f}", f"{row.duration_s:.1f}")  # fmt: skip
     episodes = report.episodes
     table.add_section()
-    table.add_row("all", str(len(episodes)), f"{report.mean_reward:+.2f}",
+    table.add_row("all", str(len(episodes)), str(report.env_errors), f"{report.mean_reward:+.2f}",
                   f"{report.success_rate:.0%}",
                   f"{sum(e.steps for e in episodes) / max(len(episodes), 1):.1f}",
                   f"{sum(e.tokens for e in episodes):,}",

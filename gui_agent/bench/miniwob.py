@@ -42,6 +42,7 @@ from gui_agent.trace import TraceWriter
 log = logging.getLogger(__name__)
 
 EPISODE_OVER_MODEL = "miniwob:episode-over"
+ENV_ERROR = EpisodeStatus.ENV_ERROR.value
 REPORT_FILE = "miniwob.json"
 EpisodeCallback = Callable[["MiniWobEpisode"], None]
 _current_env: contextvars.ContextVar[MiniWobEnv | None] = contextvars.ContextVar(
@@ -77,10 +78,16 @@ class MiniWobEpisode(BaseModel):
     def success(self) -> bool:
         return self.reward > 0
 
+    @property
+    def env_error(self) -> bool:
+        """The environment failed: not a score of the agent (counted apart)."""
+        return self.status == ENV_ERROR
+
 
 class MiniWobTaskSummary(BaseModel):
     task: str
     episodes: int
+    env_errors: int = Field(default=0, description="episodes the environment failed (unscored)")
     mean_reward: float
     success_rate: float
     mean_steps: float
@@ -99,12 +106,21 @@ class MiniWobReport(BaseModel):
     duration_s: float = 0.0
 
     @property
+    def scored(self) -> list[MiniWobEpisode]:
+        """The episodes the environment did not fail: rewards and rates are over these."""
+        return [e for e in self.episodes if not e.env_error]
+
+    @property
+    def env_errors(self) -> int:
+        return sum(1 for e in self.episodes if e.env_error)
+
+    @property
     def mean_reward(self) -> float:
-        return _mean([e.reward for e in self.episodes])
+        return _mean([e.reward for e in self.scored])
 
     @property
     def success_rate(self) -> float:
-        return _mean([1.0 if e.success else 0.0 for e in self.episodes])
+        return _mean([1.0 if e.success else 0.0 for e in self.scored])
 
     def tasks(self) -> list[MiniWobTaskSummary]:
         """One summary per task, in the order the tasks ran."""
@@ -112,12 +128,14 @@ class MiniWobReport(BaseModel):
         summaries = []
         for task in order:
             runs = [e for e in self.episodes if e.task == task]
+            scored = [e for e in runs if not e.env_error]
             summaries.append(
                 MiniWobTaskSummary(
                     task=task,
                     episodes=len(runs),
-                    mean_reward=_mean([e.reward for e in runs]),
-                    success_rate=_mean([1.0 if e.success else 0.0 for e in runs]),
+                    env_errors=len(runs) - len(scored),
+                    mean_reward=_mean([e.reward for e in scored]),
+                    success_rate=_mean([1.0 if e.success else 0.0 for e in scored]),
                     mean_steps=_mean([float(e.steps) for e in runs]),
                     tokens=sum(e.tokens for e in runs),
                     cost_usd=sum(e.cost_usd for e in runs),
@@ -132,6 +150,7 @@ class MiniWobReport(BaseModel):
         data["tasks"] = [summary.model_dump(mode="json") for summary in self.tasks()]
         data["mean_reward"] = self.mean_reward
         data["success_rate"] = self.success_rate
+        data["env_errors"] = self.env_errors
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
@@ -184,7 +203,9 @@ def run_miniwob(
 
     `model` is a Model or a spec (None: the default spec). `env` lets the caller share one
     started MiniWobEnv (and its desktop) between runs; otherwise one is started and closed
-    here, on a sandbox without shell access. `seed` makes the problems reproducible.
+    here, on a sandbox without shell access. After an episode ends `env_error` the next one
+    starts on a fresh environment (`MiniWobEnv.restart`); env errors are counted apart from
+    the rewards. `seed` makes the problems reproducible.
     `episode_time_s` applies only to an env started here.
     """
     if not tasks:
@@ -197,9 +218,7 @@ def run_miniwob(
     report = MiniWobReport(model=chosen.spec, max_steps=max_steps)
     owned = env is None
     if env is None:  # nothing starts before start(): a bad task name costs nothing
-        from gui_agent.computers.sandbox import SandboxDesktop
-
-        env = MiniWobEnv(desktop=SandboxDesktop(allow_shell=False), episode_time_s=episode_time_s)
+        env = MiniWobEnv(episode_time_s=episode_time_s)  # its own app-window desktop, no shell
     known = set(available_tasks(env.server.html_dir))
     unknown = [task for task in tasks if task not in known]
     if unknown:
@@ -209,12 +228,19 @@ def run_miniwob(
     try:
         env.start()  # idempotent for a started env
         guarded = _StopWhenEpisodeOver(chosen, env)
+        broken = False
         for task, index in [(task, index) for task in tasks for index in range(1, episodes + 1)]:
             episode_seed = None if seed is None else f"{seed}-{task}-{index}"
             run_dir = out_dir / task / f"{index:02d}" if out_dir is not None else None
-            scored = _run_episode(env, task, index, model=guarded, max_steps=max_steps,
-                                  seed=episode_seed, run_dir=run_dir,
-                                  settle_timeout=settle_timeout)  # fmt: skip
+            # The last episode broke the environment: start a fresh one first.
+            failed_restart = _restart(env, task, index) if broken else None
+            scored = failed_restart or _run_episode(
+                env, task, index, model=guarded, max_steps=max_steps, seed=episode_seed,
+                run_dir=run_dir, settle_timeout=settle_timeout)  # fmt: skip
+            broken = scored.env_error
+            if broken:
+                log.warning("%s #%d: env_error (%s); the next episode starts a fresh "
+                            "environment", task, index, scored.reason)  # fmt: skip
             report.episodes.append(scored)
             log.info("%s #%d: reward %g in %d steps", task, index, scored.reward, scored.steps)
             if on_episode is not None:
@@ -231,6 +257,24 @@ def run_miniwob(
     return report
 
 
+def _restart(env: MiniWobEnv, task: str, index: int) -> MiniWobEpisode | None:
+    """Restart `env`; None when it worked, else this episode as an env_error naming why."""
+    started = time.monotonic()
+    try:
+        env.restart()
+    except EnvError as exc:
+        return _env_error(task, index, f"restarting the environment failed: {exc.message}",
+                          started)  # fmt: skip
+    return None
+
+
+def _env_error(task: str, index: int, reason: str, started: float) -> MiniWobEpisode:
+    return MiniWobEpisode(task=task, episode=index, utterance="", reward=0.0, env_reward=0.0,
+                          page_done=False, status=ENV_ERROR, steps=0, tokens=0, cost_usd=0.0,
+                          duration_s=round(time.monotonic() - started, 3),
+                          reason=reason)  # fmt: skip
+
+
 def _run_episode(env: MiniWobEnv, task: str, index: int, *, model: Model, max_steps: int,
                  seed: str | None, run_dir: Path | None,
                  settle_timeout: float) -> MiniWobEpisode:  # fmt: skip
@@ -239,10 +283,7 @@ def _run_episode(env: MiniWobEnv, task: str, index: int, *, model: Model, max_st
         env.open(task)  # a fresh page per episode: no state leaks from the last one
         utterance = env.begin_episode(seed=seed)
     except EnvError as exc:
-        return MiniWobEpisode(task=task, episode=index, utterance="", reward=0.0, env_reward=0.0,
-                              page_done=False, status="env_error", steps=0, tokens=0,
-                              cost_usd=0.0, duration_s=round(time.monotonic() - started, 3),
-                              reason=exc.message)  # fmt: skip
+        return _env_error(task, index, exc.message, started)
     trace = TraceWriter(run_dir) if run_dir is not None else None
     try:
         result = run_task(utterance, env.desktop, model=model, max_steps=max_steps, trace=trace,
@@ -257,7 +298,7 @@ def _run_episode(env: MiniWobEnv, task: str, index: int, *, model: Model, max_st
 
 def _score(env: MiniWobEnv, task: str, index: int, utterance: str, result: EpisodeResult,
            started: float) -> MiniWobEpisode:  # fmt: skip
-    reason = result.reason
+    reason, status = result.reason, result.status.value
     try:
         outcome = env.outcome()
         if not outcome.done:
@@ -266,8 +307,8 @@ def _score(env: MiniWobEnv, task: str, index: int, utterance: str, result: Episo
         reward, env_reward, done = (outcome.reward, outcome.env_reward, outcome.done)
         if outcome.done and outcome.reason:
             reason = reason or outcome.reason
-    except EnvError as exc:
-        reward, env_reward, done = 0.0, 0.0, False
+    except EnvError as exc:  # the page is gone: the environment failed, not the agent
+        reward, env_reward, done, status = 0.0, 0.0, False, ENV_ERROR
         reason = f"{reason}; reading the reward failed: {exc.message}".lstrip("; ")
     return MiniWobEpisode(
         task=task,
@@ -276,7 +317,7 @@ def _score(env: MiniWobEnv, task: str, index: int, utterance: str, result: Episo
         reward=reward if done else 0.0,
         env_reward=env_reward if done else 0.0,
         page_done=done,
-        status=result.status.value,
+        status=status,
         steps=result.steps_executed,
         tokens=result.usage.total_tokens,
         cost_usd=result.usage.cost_usd,

@@ -2,10 +2,14 @@
 
 The 130 task pages ship with the `miniwob` pip package (`miniwob/html/miniwob/*.html`, MIT).
 They are served over HTTP on 127.0.0.1 (the pages load `../core/core.js`, so the whole `html`
-folder is served) and opened in the sandbox's own Chromium, a normal window with a tab strip:
-the page does not start at screen y = 0. Where it starts is measured, not assumed: an XTest
+folder is served) and opened in the sandbox's own Chromium. A desktop the env starts itself
+shows Chromium as an `--app` window: no tab strip whose close box an agent could click (which
+killed the page and, before recovery existed, every later episode), no omnibox to navigate
+away with, and the page at screen (0, 0). A desktop given by the caller may be a normal
+window with a tab strip. Either way where the page starts is measured, not assumed: an XTest
 pointer move over the page makes Chromium report a mouse event whose `screenX - clientX` and
-`screenY - clientY` are exactly the page's offset on the screen.
+`screenY - clientY` are exactly the page's offset on the screen. Keyboard shortcuts can still
+close even an app window: `restart` starts over on a fresh browser after an env error.
 
 Starting an episode clicks `#sync-task-cover` with a real XTest click through the desktop's
 `execute`, the same input path every agent action takes, but *before* the agent's episode
@@ -160,8 +164,12 @@ class MiniWobEnv:
         episode_time_s: float | None = DEFAULT_EPISODE_TIME_S,
         width: int = 1280,
         height: int = 800,
+        allow_shell: bool = False,
     ) -> None:
+        """`desktop`: a caller's sandbox to use (never closed here); without one, the env
+        starts its own (an app window, shell refused unless `allow_shell`) and closes it."""
         self._given_desktop = desktop
+        self._allow_shell = allow_shell
         self._desktop = desktop
         self._size = (width, height)
         self._episode_time_s = episode_time_s
@@ -185,7 +193,9 @@ class MiniWobEnv:
             self.server.start()
             if self._desktop is None:
                 width, height = self._size
-                self._desktop = SandboxDesktop(width=width, height=height)
+                self._desktop = SandboxDesktop(width=width, height=height, app_mode=True,
+                                               start_url=f"{self.server.url}/miniwob/",
+                                               allow_shell=self._allow_shell)  # fmt: skip
             self._desktop.start()
             self._playwright = sync_playwright().start()
             self._browser = self._playwright.chromium.connect_over_cdp(
@@ -205,21 +215,40 @@ class MiniWobEnv:
 
     def close(self) -> None:
         """Disconnect, stop serving, and close the desktop if this env started it."""
-        browser, playwright = self._browser, self._playwright
-        self._browser = self._playwright = self._page = None
         try:
-            if browser is not None:
-                try:
-                    browser.close()  # over CDP this disconnects; Chromium keeps running
-                except Exception:  # the browser may be gone already
-                    log.debug("disconnecting from Chromium failed", exc_info=True)
-            if playwright is not None:
-                playwright.stop()
+            self._disconnect()
         finally:
             self.server.close()
-            if self._desktop is not None and self._given_desktop is None:
-                self._desktop.close()
-                self._desktop = None
+            self._close_own_desktop()
+
+    def restart(self) -> None:
+        """Start over after an env error: a new desktop if this env started its own, else a
+        new connection (and page) on the caller's; EnvError if that fails too."""
+        try:
+            self._disconnect()
+        finally:
+            self._close_own_desktop()
+        self.task, self._offset, self._measured = None, None, None
+        self.start()
+
+    def _disconnect(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = self._page = None
+        if browser is not None:
+            try:
+                browser.close()  # over CDP this disconnects; Chromium keeps running
+            except Exception:  # the browser may be gone already
+                log.debug("disconnecting from Chromium failed", exc_info=True)
+        if playwright is not None:
+            try:
+                playwright.stop()
+            except Exception:  # its driver may have died with the browser
+                log.debug("stopping Playwright failed", exc_info=True)
+
+    def _close_own_desktop(self) -> None:
+        if self._desktop is not None and self._given_desktop is None:
+            self._desktop.close()
+            self._desktop = None
 
     def __enter__(self) -> MiniWobEnv:
         return self.start()

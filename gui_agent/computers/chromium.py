@@ -1,6 +1,10 @@
 """Debian's Chromium as a desktop browser window on an X display, reachable over CDP.
 
 The window is a normal one (tab strip, omnibox), not `--app`, because OSWorld tasks use tabs.
+`app_mode=True` opens the start URL as an `--app` window instead: no tab strip, no omnibox,
+the page at screen (0, 0) with CSS px = screen px, and nothing an agent can click to close a
+tab or type a URL into (the MiniWoB++ bench uses it; keyboard shortcuts such as ctrl+w still
+close the window, so its callers still recover from a lost page).
 Measured on a 1280x800 Xvfb with no window manager: Chromium makes a window of exactly the
 screen size 1 px smaller each way (1279x799), so after start the window is configured to the
 full screen through Xlib (it keeps that size); the page viewport then starts at screen y = 87
@@ -57,6 +61,7 @@ TOOLBAR_HEIGHT_PX = 87
 """Measured: where the page viewport starts in a normal window at 1280x800."""
 
 _START_TIMEOUT_S = 60.0
+_EMPTY_PAGE = "data:text/html,<title>sandbox</title><p>gui-agent sandbox</p>"
 
 
 def find_chromium(explicit: str | None = None) -> str:
@@ -91,10 +96,12 @@ class ChromiumProcess:
         size: tuple[int, int],
         start_url: str | None = "about:blank",
         executable: str | None = None,
+        app_mode: bool = False,
     ) -> None:
         self._env = env
         self._size = size
         self._start_url = start_url
+        self._app_mode = app_mode
         self._executable = find_chromium(executable)
         self._root: str | None = None
         self._profile: str | None = None
@@ -135,7 +142,12 @@ class ChromiumProcess:
             f"--user-data-dir={self._profile}",
             "--remote-debugging-port=0",
         ]
-        if self._start_url is not None:
+        if self._app_mode:
+            # Measured: `--app=about:blank` opens a normal window; a data: page does not (it
+            # carries a label so that the sandbox's check for a painted screen sees one).
+            url = self._start_url if self._start_url not in (None, "about:blank") else _EMPTY_PAGE
+            argv.append(f"--app={url}")
+        elif self._start_url is not None:
             argv.append(self._start_url)
         self._proc = subprocess.Popen(
             argv,

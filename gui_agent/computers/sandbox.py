@@ -5,8 +5,8 @@
         desktop.execute(Click(x=640, y=400))
 
 Nothing starts in `__init__`; `start()` (or entering the `with` block) starts Xvfb, then
-Chromium as a normal browser window filling the screen (see chromium.py), and returns once CDP
-answers. Use it as a context manager: Ctrl+C raises KeyboardInterrupt in our process only (every
+Chromium as a normal browser window filling the screen (or with `app_mode=True` an `--app`
+window without tab strip or omnibox; see chromium.py), and returns once CDP answers. Use it as a context manager: Ctrl+C raises KeyboardInterrupt in our process only (every
 child runs in its own session), the `with` block's exit calls `close()`, and `close()` stops
 Chromium's whole process group, any `launch`ed program and Xvfb, reaping each. `close()` is also
 registered with atexit, and while a sandbox is open SIGTERM is turned into SystemExit (if no
@@ -70,8 +70,10 @@ class SandboxDesktop:
         terminal: bool = False,
         allow_shell: bool = True,
         chromium_path: str | None = None,
+        app_mode: bool = False,
     ) -> None:
         self._size = (width, height)
+        self._app_mode = app_mode
         self._start_url = start_url
         self._want_chromium = chromium
         self._want_terminal = terminal
@@ -106,6 +108,7 @@ class SandboxDesktop:
                         size=self._size,
                         start_url=self._start_url,
                         executable=self._chromium_path,
+                        app_mode=self._app_mode,
                     )
                     self._chromium.start()
                 if self._want_terminal:
