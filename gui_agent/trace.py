@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from gui_agent.context import CallNode, observe_nodes
+from gui_agent.errors import EnvError
 from gui_agent.vault import redact
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class TraceWriter:
         self.path = self.run_dir / "trace.jsonl"
         self._file = self.path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
+        self.failed: str | None = None
+        """Why writing stopped (disk full...): every later write raises EnvError."""
 
     def write(self, record: dict[str, Any]) -> None:
         record.setdefault("t", round(time.time(), 4))
@@ -77,8 +80,16 @@ class TraceWriter:
             if self._file.closed:
                 log.warning("trace closed; dropped a %s record", record.get("event"))
                 return
-            self._file.write(line + "\n")
-            self._file.flush()
+            if self.failed is not None:
+                raise EnvError(f"the trace cannot be written: {self.failed}")
+            try:
+                self._file.write(line + "\n")
+                self._file.flush()
+            except OSError as exc:
+                # Disk full or gone: stop at once. Nothing more is written, so every record
+                # before this one stays valid (a torn last line is skipped when read back).
+                self.failed = f"{self.path}: {exc.strerror or exc}"
+                raise EnvError(f"the trace cannot be written: {self.failed}") from exc
 
     def store_image(self, png: bytes) -> str:
         """Save image bytes once under their content hash; return the hash."""
@@ -87,8 +98,11 @@ class TraceWriter:
         if not target.exists():
             # one temporary name per thread: parallel calls may store the same image at once
             tmp = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-            tmp.write_bytes(png)
-            tmp.replace(target)
+            try:
+                tmp.write_bytes(png)
+                tmp.replace(target)
+            except OSError as exc:
+                raise EnvError(f"cannot store an image in {self.images_dir}: {exc}") from exc
         return digest
 
     def on_node(self, event: str, node: CallNode) -> None:
@@ -131,7 +145,10 @@ class TraceWriter:
 
     def close(self) -> None:
         with self._lock:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as exc:  # the last flush of a full disk: already reported
+                log.warning("closing the trace %s: %s", self.path, exc)
 
 
 @dataclass

@@ -121,4 +121,5 @@ def fake_anthropic() -> Iterator[FakeAnthropic]:
 def fake_openai() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as fake:
         yield fake
+from tests.fault_cases import pytest_collection_modifyitems, pytest_runtest_makereport  # noqa: F401, E402
 from tests.gui_fixtures import *  # noqa

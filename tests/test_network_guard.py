@@ -90,16 +90,24 @@ def _blocked_via(guard: NetworkGuard) -> set[str]:
     return {url.split("via=")[1] for url, _ in guard.blocked if "via=" in url}
 
 
+def _wait_blocked(guard: NetworkGuard, routes: set[str]) -> None:
+    try:
+        wait_until(lambda: routes <= _blocked_via(guard), timeout=45)
+    except pytest.fail.Exception:
+        pytest.fail(f"not blocked: {routes - _blocked_via(guard)}; blocked {guard.blocked}; "
+                    f"server saw {_Site.hits}")  # fmt: skip
+
+
 def test_no_request_escapes_the_allowlist_by_any_route(guarded: NetworkGuard, site: int,
                                                        sandbox: Any) -> None:
     guarded.navigate(f"http://localhost:{site}/subresources")
-    wait_until(lambda: {"img", "iframe", "fetch", "javascript"} <= _blocked_via(guarded))
+    _wait_blocked(guarded, {"img", "iframe", "fetch", "javascript"})
     guarded.navigate(f"http://localhost:{site}/redirect")
     guarded.navigate(f"http://localhost:{site}/newtab")
-    wait_until(lambda: ("localhost", "/newtab") in _Site.hits)
-    time.sleep(0.5)
+    wait_until(lambda: ("localhost", "/newtab") in _Site.hits, timeout=30)
+    time.sleep(1.0)  # painted before the click
     sandbox.execute(Click(x=640, y=400))  # a real click: the popup blocker lets it open a tab
-    wait_until(lambda: {"redirect", "newtab"} <= _blocked_via(guarded))
+    _wait_blocked(guarded, {"redirect", "newtab"})
     time.sleep(0.3)
     assert ("localhost", "/subresources") in _Site.hits  # the allowed site loaded
     leaked = [path for host, path in _Site.hits if host != "localhost"]
