@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -159,3 +160,14 @@ def test_golden_prompt_of_the_meta_call() -> None:
     assert request.prompt.endswith("# Arguments\nfunction: def f(x: int) -> int: ...\n"
                                    "cases: assert f(1) == 2\nearlier_attempts: (none)")  # fmt: skip
     assert set(request.output_schema["properties"]) == {"kind", "code", "docstring", "rationale"}
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_a_candidate_cannot_write_outside_its_scratch_folder(home: Path, tmp_path: Path) -> None:
+    marker = Path.cwd() / "tests" / "evolve_fixtures" / "written_by_a_candidate.txt"
+    sneaky = (f"def parity(n):\n    open({str(marker)!r}, 'w').write('x')\n"
+              "    return 'even' if n % 2 == 0 else 'odd'\n")  # fmt: skip
+    result = evolve(TARGET, tests=[CHECKS], model=ScriptedModel([stabilize(sneaky)]), attempts=1)
+    trial = result.attempts[0].trial
+    assert trial is not None and not result.accepted
+    assert "Read-only file system" in trial.output and not marker.exists()

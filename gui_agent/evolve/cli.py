@@ -31,8 +31,10 @@ def _fail(message: str) -> None:
               help="Seconds a candidate's tests may run.")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
               help="Where the evolution's trace and report go.")  # fmt: skip
+@click.option("--no-isolate", is_flag=True,
+              help="Run candidates without bubblewrap (read-only files, no network).")  # fmt: skip
 def evolve(target: str, tests: tuple[Path, ...], model: str | None, attempts: int,
-           marks: tuple[Path, ...], timeout: float, out: Path) -> None:  # fmt: skip
+           marks: tuple[Path, ...], timeout: float, out: Path, no_isolate: bool) -> None:  # fmt: skip
     """Replace an @agentic function by code (or a better prompt) that passes every test.
 
     Each attempt asks the model for a candidate and runs the tests (and the cases marked with
@@ -49,7 +51,8 @@ def evolve(target: str, tests: tuple[Path, ...], model: str | None, attempts: in
         chosen = resolve_model(model)
         run_dir.mkdir(parents=True, exist_ok=False)
         result = run_evolve(target, tests=list(tests), model=chosen, attempts=attempts,
-                            marks_from=list(marks), timeout_s=timeout, trace_dir=run_dir)  # fmt: skip
+                            marks_from=list(marks), timeout_s=timeout, trace_dir=run_dir,
+                            isolate=not no_isolate)  # fmt: skip
     except GuiAgentError as exc:
         _fail(exc.message)
         return

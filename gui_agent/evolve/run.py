@@ -78,8 +78,11 @@ def _earlier(attempts: list[Attempt]) -> str:
 
 def evolve(target: str, *, tests: Sequence[Path], model: Model | str | None = None,
            attempts: int = 3, marks_from: Sequence[Path] = (), timeout_s: float = 120.0,
-           trace_dir: Path | None = None) -> EvolveResult:  # fmt: skip
-    """Evolve the @agentic function `target` (MODULE:FUNCTION) until a candidate passes."""
+           trace_dir: Path | None = None, isolate: bool = True) -> EvolveResult:  # fmt: skip
+    """Evolve the @agentic function `target` (MODULE:FUNCTION) until a candidate passes.
+
+    `isolate` runs each candidate's tests inside bubblewrap when it is installed (trial.py).
+    """
     function = resolve_target(target)
     missing = [str(p) for p in tests if not Path(p).exists()]
     if missing:
@@ -100,7 +103,7 @@ def evolve(target: str, *, tests: Sequence[Path], model: Model | str | None = No
             for number in range(1, attempts + 1):
                 attempt = _attempt(number, target, function_text=described, cases=cases,
                                    earlier=_earlier(result.attempts), tests=list(tests),
-                                   marks=marks, timeout_s=timeout_s)  # fmt: skip
+                                   marks=marks, timeout_s=timeout_s, isolate=isolate)  # fmt: skip
                 result.attempts.append(attempt)
                 if attempt.trial is not None and attempt.trial.passed:
                     assert attempt.proposal is not None
@@ -115,7 +118,8 @@ def evolve(target: str, *, tests: Sequence[Path], model: Model | str | None = No
 
 
 def _attempt(number: int, target: str, *, function_text: str, cases: str, earlier: str,
-             tests: list[Path], marks: list[MarkedCase], timeout_s: float) -> Attempt:  # fmt: skip
+             tests: list[Path], marks: list[MarkedCase], timeout_s: float,
+             isolate: bool) -> Attempt:  # fmt: skip
     function = resolve_target(target)
     with ctx.frame("evolve.attempt", arguments={"n": number}) as node:
         try:
@@ -129,7 +133,8 @@ def _attempt(number: int, target: str, *, function_text: str, cases: str, earlie
         elif proposal.kind == "soften" and not proposal.docstring.strip():
             trial = TrialResult(False, "the proposal has no docstring")
         else:
-            trial = run_trial(target, text, tests=tests, cases=marks, timeout_s=timeout_s)
+            trial = run_trial(target, text, tests=tests, cases=marks, timeout_s=timeout_s,
+                              isolate=isolate)  # fmt: skip
         node.output = {"kind": proposal.kind, "passed": trial.passed, "timed_out": trial.timed_out,
                        "test_output": trial.output}  # fmt: skip
         node.summary = f"attempt {number} ({proposal.kind}): {trial.summary_line()}"

@@ -4,12 +4,18 @@ The candidate is written to a scratch folder; the child (`gui_agent.evolve.child
 it under the target's name and runs the marked cases and the tests. The child is this
 interpreter (`sys.executable`), so it sees the same installed packages; the working folder and
 PYTHONPATH carry over so the target's module imports the same way.
+
+The candidate is code a model wrote. With bubblewrap installed (`isolate=True`, the default)
+the child runs in its own namespaces: every file read-only but the scratch folder and a private
+/tmp, no network but its own loopback, its processes ended with it. Without bwrap it runs as a
+plain child process and the trial output says so.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,8 +46,18 @@ def _last_line(output: str) -> str:
     return (failed[0] if failed else lines[-1] if lines else "no output")[:150]
 
 
+def boundary(scratch: str) -> list[str] | None:
+    """The bwrap argv prefix that confines a trial, or None when bubblewrap is missing."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None
+    return [bwrap, "--die-with-parent", "--unshare-all", "--ro-bind", "/", "/",
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--bind", scratch, scratch, "--chdir", os.getcwd(), "--"]  # fmt: skip
+
+
 def run_trial(target: str, module_text: str, *, tests: list[Path], cases: list[MarkedCase],
-              timeout_s: float) -> TrialResult:  # fmt: skip
+              timeout_s: float, isolate: bool = True) -> TrialResult:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="gui-agent-evolve-") as scratch:
         candidate = Path(scratch) / "candidate.py"
         candidate.write_text(module_text, encoding="utf-8")
@@ -57,11 +73,18 @@ def run_trial(target: str, module_text: str, *, tests: list[Path], cases: list[M
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
         env["GUI_AGENT_EVOLVE_TRIAL"] = "1"
+        note = ""
+        if isolate:
+            prefix = boundary(scratch)
+            if prefix is None:
+                note = "note: bubblewrap is not installed; the candidate ran unconfined\n"
+            else:
+                command = [*prefix, *command]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
                                   env=env, check=False)  # fmt: skip
         except subprocess.TimeoutExpired as exc:
             partial = exc.stdout if isinstance(exc.stdout, str) else ""
-            return TrialResult(False, (partial or "")[-OUTPUT_TAIL:], timed_out=True)
-    output = (done.stdout + ("\n" + done.stderr if done.stderr.strip() else ""))[-OUTPUT_TAIL:]
+            return TrialResult(False, note + (partial or "")[-OUTPUT_TAIL:], timed_out=True)
+    output = note + (done.stdout + ("\n" + done.stderr if done.stderr.strip() else ""))[-OUTPUT_TAIL:]
     return TrialResult(done.returncode == 0, output, returncode=done.returncode)
