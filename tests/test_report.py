@@ -170,7 +170,7 @@ def test_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
         write_report(tmp_path)
 
 
-def test_run_writes_the_report_and_view_writes_a_gif(tmp_path: Path) -> None:
+def test_run_writes_the_report_and_view_writes_a_gif(tmp_path: Path, monkeypatch) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["run", "click twice", "--env", "fake", "--model",
                                   "python:tests/models/click_then_done.py:respond",
@@ -178,8 +178,11 @@ def test_run_writes_the_report_and_view_writes_a_gif(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (run_dir,) = list(tmp_path.iterdir())
     assert (run_dir / "report.html").is_file() and "report:" in result.output
-    shown = runner.invoke(main, ["view", str(run_dir), "--gif"])
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    shown = runner.invoke(main, ["view", str(run_dir), "--gif", "--open"])
     assert shown.exit_code == 0, shown.output
+    assert opened == [(run_dir / "report.html").resolve().as_uri()]
     with Image.open(run_dir / "run.gif") as gif:
         assert gif.n_frames == 3
 
@@ -241,10 +244,11 @@ def test_steps_a_skill_took_show_the_skill_its_reason_and_output(tmp_path: Path)
     from gui_agent.actions import Click
     from gui_agent.loop import continue_loop, run_episode
     from skills.base import act as skill_act
-    from skills.base import run_command
+    from skills.base import observe, run_command
 
     def body(episode: Any) -> Any:
         with frame("os.tidy", arguments={"goal": episode.goal}) as node:
+            observe("desktop files", "a.txt b.txt")
             run_command(episode.computer, "echo tidied", why="tidy the desktop")
             skill_act(episode.computer, Click(x=40, y=60), why="focus the window")
             node.summary = "tidied"
@@ -261,4 +265,5 @@ def test_steps_a_skill_took_show_the_skill_its_reason_and_output(tmp_path: Path)
     assert view.steps[0].why == "tidy the desktop" and view.steps[0].observation == ""
     page = write_report(tmp_path).read_text()
     assert "focus the window" in page and "os.tidy" in page and "tidied" in page
+    assert "observed (free): desktop files" in page and "a.txt b.txt" in page
     assert page.count('class="step"') == 3

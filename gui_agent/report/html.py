@@ -118,6 +118,8 @@ def _header(view: RunView) -> str:
     if view.task_status:
         score = "" if view.score is None else f" · score {view.score:g}"
         parts.append(f" · task {_badge(view.task_status)}{score}")
+    if view.agent:
+        parts.append(f' · <span class="meta">agent {_e(view.agent)}</span>')
     if view.model:
         parts.append(f' · <span class="meta">model {_e(view.model)}</span>')
     parts.append("</p>")
@@ -227,7 +229,8 @@ def _step(view: RunView, step: StepView) -> str:
             f"</div></article>")  # fmt: skip
 
 
-def _node(node: TraceNode, *, open_: bool) -> str:
+def _node(node: TraceNode, *, open_: bool,
+          observations: dict[str, list[tuple[str, str]]]) -> str:  # fmt: skip
     tokens, cost = node_usage(node)
     retries = sum(1 for r in node.model_records
                   if isinstance(r.get("attempt"), int) and r["attempt"] > 1)  # fmt: skip
@@ -255,7 +258,10 @@ def _node(node: TraceNode, *, open_: bool) -> str:
                     f'{_e(record.get("model", ""))}, {int(usage.get("input_tokens", 0)):,} in / '
                     f'{int(usage.get("output_tokens", 0)):,} out</div>'
                     f'<pre>{_e(_clip(str(record.get("reply", "")), REPLY_CHARS))}</pre>')  # fmt: skip
-    body.extend(_node(child, open_=False) for child in node.children)
+    for what, detail in observations.get(node.path, []):
+        body.append(f'<div class="observed">observed (free): {_e(what)}'
+                    f"<pre>{_e(_clip(detail, ARG_CHARS))}</pre></div>")  # fmt: skip
+    body.extend(_node(child, open_=False, observations=observations) for child in node.children)
     return (f'<details class="node" data-path="{_e(node.path)}"{" open" if open_ else ""}>'
             f"<summary>{' '.join(bits)}</summary>{''.join(body)}</details>")
 
@@ -263,7 +269,8 @@ def _node(node: TraceNode, *, open_: bool) -> str:
 def _calltree(view: RunView) -> str:
     if not view.roots:
         return "<h2>Call tree</h2><p>No trace was recorded.</p>"
-    nodes = "".join(_node(root, open_=True) for root in view.roots)
+    nodes = "".join(_node(root, open_=True, observations=view.observations)
+                    for root in view.roots)  # fmt: skip
     return ('<h2>Call tree</h2><p><button id="expand-all" type="button">expand all</button> '
             '<button id="collapse-all" type="button">collapse all</button></p>'
             f'<div id="calltree">{nodes}</div>')

@@ -84,6 +84,7 @@ class RunView:
     answer: str | None = None
     reason: str = ""
     model: str = ""
+    agent: str = ""
     steps_executed: int = 0
     score: float | None = None
     task_status: str | None = None
@@ -93,6 +94,8 @@ class RunView:
     roots: list[TraceNode] = field(default_factory=list)
     node_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     review: dict[str, Any] | None = None
+    observations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Free observations (a CDP read, a file read back) by the path of the node that made them."""
 
     def image_path(self, digest: str) -> Path:
         return self.run_dir / "images" / f"{digest}.png"
@@ -206,6 +209,9 @@ def load_run(run_dir: Path) -> RunView:
             view.node_times[path] = (t, None)
         elif record.get("event") == "end" and path in view.node_times:
             view.node_times[path] = (view.node_times[path][0], t)
+        if record.get("event") == "observe":
+            seen = (str(record.get("what") or ""), str(record.get("detail") or ""))
+            view.observations.setdefault(path, []).append(seen)
     if view.node_times:
         view.started_at = min(start for start, _ in view.node_times.values())
     _read_summary(view, result)
@@ -250,6 +256,7 @@ def _read_summary(view: RunView, result: dict[str, Any] | None) -> None:
     view.answer = result.get("answer") or None
     view.reason = str(result.get("reason") or "")
     view.model = str(result.get("model") or "")
+    view.agent = str(result.get("agent") or "")
     view.steps_executed = int(_number(result.get("steps_executed")))
     usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
     assert isinstance(usage, dict)
