@@ -143,7 +143,8 @@ def test_the_evolve_command(home: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "attempt 1 (stabilize): passed every test" in result.output
     (run_dir,) = list((tmp_path / "runs").iterdir())
-    assert (run_dir / "report.html").is_file()
+    page = (run_dir / "report.html").read_text()
+    assert "evolve.attempt" in page and "3 passed" in page  # the attempt's test output
     bad = runner.invoke(main, ["evolve", "tests.evolve_fixtures.numbers:nothing",
                                "--tests", str(CHECKS), "--model", f"python:{meta}:respond"])  # fmt: skip
     assert bad.exit_code == 2 and "has no 'nothing'" in bad.output

@@ -251,6 +251,11 @@ def _node(node: TraceNode, *, open_: bool,
         body.append(f'<pre class="args">{_e(lines)}</pre>')
     if node.summary:
         body.append(f'<div class="returned">returned: {_e(node.summary)}</div>')
+    if node.output not in (None, "", node.summary):
+        shown = node.output if isinstance(node.output, str) else json.dumps(
+            node.output, ensure_ascii=False, indent=1, default=str)  # fmt: skip
+        body.append(f"<details><summary>output</summary><pre>{_e(_clip(shown, REPLY_CHARS))}"
+                    "</pre></details>")  # fmt: skip
     for record in node.model_records:
         usage = record.get("usage") if isinstance(record.get("usage"), dict) else {}
         assert isinstance(usage, dict)
