@@ -267,3 +267,30 @@ def test_steps_a_skill_took_show_the_skill_its_reason_and_output(tmp_path: Path)
     assert "focus the window" in page and "os.tidy" in page and "tidied" in page
     assert "observed (free): desktop files" in page and "a.txt b.txt" in page
     assert page.count('class="step"') == 3
+
+
+def test_a_form_fill_shows_its_target_and_fields(tmp_path: Path) -> None:
+    """A command other than `run` (a form fill) writes its own result.json and records its
+    steps through skills.base outside an episode: the report still shows all of it."""
+    from gui_agent.actions import Click
+    from gui_agent.context import Budget
+    from skills.base import act as skill_act
+
+    computer = FakeComputer()
+    trace = TraceWriter(tmp_path)
+    with trace.attach(), frame("forms.run", arguments={"target": "http://127.0.0.1/form"},
+                               budget=Budget(max_actions=15)):  # fmt: skip
+        skill_act(computer, Click(x=10, y=20), why="open the form")
+        skill_act(computer, Click(x=30, y=40), why="submit")
+    trace.close()
+    (tmp_path / "result.json").write_text(json.dumps({
+        "status": "done", "target": "http://127.0.0.1/form", "steps": 2, "tokens": 0,
+        "cost_usd": 0.0, "duration_s": 1.5,
+        "fields": [{"page": 1, "label": "Full name", "value": "Ada <L>", "source": "code",
+                    "read_back": "Ada <L>", "read_back_ok": True}]}))  # fmt: skip
+    view = load_run(tmp_path)
+    assert view.goal == "http://127.0.0.1/form" and view.steps_executed == 2
+    assert [s.index for s in view.steps] == [1, 2] and view.steps[1].why == "submit"
+    page = write_report(tmp_path).read_text()
+    assert 'id="fields"' in page and "Full name" in page and "Ada &lt;L&gt;" in page
+    assert 'id="step-2"' in page and "1.50 s" in page

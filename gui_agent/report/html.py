@@ -37,6 +37,7 @@ h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px}
 .s-model_error,.s-env_error,.s-setup_error{background:#8a2be2}
 table.totals{border-collapse:collapse;background:#fff}
 table.totals td,table.totals th{border:1px solid #dde;padding:4px 10px;text-align:right}
+#fields td{text-align:left}
 table.totals th{background:#eef}
 .step{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px;background:#fff;
  border:1px solid #dde;border-radius:6px;padding:12px;margin:12px 0}
@@ -281,6 +282,21 @@ def _calltree(view: RunView) -> str:
             f'<div id="calltree">{nodes}</div>')
 
 
+FIELD_COLUMNS = ("page", "label", "value", "shown", "source", "read_back", "read_back_ok", "note")
+
+
+def _fields(view: RunView) -> str:
+    """A form fill's fields: what each got, from code or the model, and what read back."""
+    if not view.fields:
+        return ""
+    head = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in FIELD_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td>{_e('' if f.get(c) is None else f.get(c))}</td>"
+                                    for c in FIELD_COLUMNS) + "</tr>"
+                   for f in view.fields)  # fmt: skip
+    return (f'<section id="fields"><h2>Fields</h2><table class="totals">'
+            f"<tr>{head}</tr>{rows}</table></section>")
+
+
 def _review(view: RunView) -> str:
     review = view.review
     if not review:
@@ -319,7 +335,7 @@ def render_html(view: RunView) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{_e(_clip(view.goal or 'run', 80))} - gui-agent report</title>"
         f"<style>{STYLE}</style></head><body><main>"
-        f"{_header(view)}{_totals(view)}{_timeline(view)}{_review(view)}"
+        f"{_header(view)}{_totals(view)}{_timeline(view)}{_fields(view)}{_review(view)}"
         f'<h2>Steps</h2><section id="steps">{steps}</section>'
         f"{_calltree(view)}</main><script>{SCRIPT}</script></body></html>"
     )

@@ -94,6 +94,8 @@ class RunView:
     roots: list[TraceNode] = field(default_factory=list)
     node_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     review: dict[str, Any] | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    """A form fill's fields (label, value, source, read back), when the run was one."""
     observations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Free observations (a CDP read, a file read back) by the path of the node that made them."""
 
@@ -237,39 +239,56 @@ def _merged_steps(result: dict[str, Any] | None,
         merged.append({**extra, **step, **{k: extra[k] for k in ("path", "t") if k in extra}})
     merged.extend(r for r in step_records if r.get("index") in traced or "index" not in r)
     merged.sort(key=lambda r: r["index"] if isinstance(r.get("index"), int) else 10**6)
-    return [step_from_record(r, fallback_index=i + 1) for i, r in enumerate(merged)]
+    steps = [step_from_record(r, fallback_index=i + 1) for i, r in enumerate(merged)]
+    if len({s.index for s in steps}) < len(steps):  # steps recorded outside an episode
+        for number, step in enumerate(steps, 1):
+            step.index = number
+    return steps
+
+
+def _trace_totals(view: RunView) -> Totals:
+    """Tokens and cost summed over the trace's model calls (input and output not told apart)."""
+    tokens_cost = [node_usage(r) for r in view.roots]
+    return Totals(input_tokens=sum(t for t, _ in tokens_cost),
+                  cost_usd=sum(c for _, c in tokens_cost))  # fmt: skip
 
 
 def _read_summary(view: RunView, result: dict[str, Any] | None) -> None:
+    """The run's summary from result.json: an episode's, or another command's (a form fill
+    writes `target`, `steps`, `tokens`, `cost_usd` and its `fields`), else from the trace."""
     root = view.roots[0] if view.roots else None
+    root_goal = str(root.args.get("goal") or root.args.get("target") or root.name) if root else ""
     if result is None:
         if root is not None:
-            view.goal = str(root.args.get("goal", root.name))
+            view.goal = root_goal
             view.status = root.status if root.status != "ok" else "finished"
             view.reason = root.error or ""
-        tokens_cost = [node_usage(r) for r in view.roots]
-        view.totals.cost_usd = sum(c for _, c in tokens_cost)
-        view.totals.input_tokens = sum(t for t, _ in tokens_cost)
+        view.totals = _trace_totals(view)
         return
-    view.goal = str(result.get("goal") or "")
+    view.goal = str(result.get("goal") or result.get("target") or root_goal)
     view.status = str(result.get("status") or "unknown")
     view.answer = result.get("answer") or None
     view.reason = str(result.get("reason") or "")
     view.model = str(result.get("model") or "")
     view.agent = str(result.get("agent") or "")
-    view.steps_executed = int(_number(result.get("steps_executed")))
-    usage = result.get("usage") if isinstance(result.get("usage"), dict) else {}
-    assert isinstance(usage, dict)
-    view.totals = Totals(
-        input_tokens=int(_number(usage.get("input_tokens"))),
-        output_tokens=int(_number(usage.get("output_tokens"))),
-        cache_tokens=int(_number(usage.get("cache_read_tokens")))
-        + int(_number(usage.get("cache_write_tokens"))),
-        cost_usd=_number(usage.get("cost_usd")),
-        estimated=bool(usage.get("estimated", False)),
-        duration_s=_number(result.get("duration_s"), default=-1) if "duration_s" in result
-        else None,
-    )
+    view.steps_executed = int(_number(result.get("steps_executed", result.get("steps"))))
+    duration = result.get("duration_s")
+    usage = result.get("usage")
+    if isinstance(usage, dict):
+        view.totals = Totals(
+            input_tokens=int(_number(usage.get("input_tokens"))),
+            output_tokens=int(_number(usage.get("output_tokens"))),
+            cache_tokens=int(_number(usage.get("cache_read_tokens")))
+            + int(_number(usage.get("cache_write_tokens"))),
+            cost_usd=_number(usage.get("cost_usd")),
+            estimated=bool(usage.get("estimated", False)),
+        )
+    else:
+        view.totals = _trace_totals(view)
+    view.totals.duration_s = _number(duration) if isinstance(duration, int | float) else None
+    fields = result.get("fields")
+    if isinstance(fields, list):
+        view.fields = [f for f in fields if isinstance(f, dict)]
     started = result.get("started_at")
     if isinstance(started, int | float):
         view.started_at = view.started_at if view.started_at is not None else started
