@@ -20,6 +20,7 @@ import ast
 import asyncio
 import contextvars
 import functools
+import hashlib
 import inspect
 import io
 import logging
@@ -204,7 +205,22 @@ class AgenticFunction(Generic[P, R]):
             temperature=self.options.temperature,
             max_output_tokens=self.options.max_output_tokens,
             native=self.options.native,
+            version=self.version,
+            inputs_hash=self._inputs_hash(arguments),
         )
+
+    def _inputs_hash(self, arguments: dict[str, Any]) -> str:
+        """Hash of name, version and the arguments as rendered, images only by their name."""
+        digest = hashlib.sha256(f"{self.name}\0{self.version}".encode())
+        for name, value in arguments.items():
+            if ctx.is_secret_name(name):
+                rendered = "[redacted]"
+            elif _is_image(value):
+                rendered = "<image>"
+            else:
+                rendered = redact(ctx.render_value(value))
+            digest.update(f"\0{name}={rendered}".encode())
+        return digest.hexdigest()[:16]
 
     def render(self, *args: P.args, **kwargs: P.kwargs) -> ModelRequest:
         """The exact request a call with these arguments would send here, without calling."""
@@ -322,6 +338,7 @@ def _model_record(
         "version": version,
         "attempt": request.attempt,
         "prompt_hash": prompt_hash,
+        "inputs_hash": request.inputs_hash,
         "reply": reply.text,
         "usage": reply.usage.as_dict(),
         "model": reply.model,

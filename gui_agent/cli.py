@@ -25,6 +25,7 @@ from gui_agent.computers.factory import ENV_NAMES
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, StepRecord
 from gui_agent.errors import GuiAgentError
 from gui_agent.grounding.cli import locate as locate_command
+from gui_agent.models.base import Model
 from gui_agent.safety_cli import Safety, safety_options
 from gui_agent.vault import RedactingFilter
 
@@ -84,7 +85,7 @@ def run_goal(
     goal: str,
     *,
     env: str,
-    model: str | None,
+    model: str | Model | None,
     max_steps: int,
     out: Path,
     start_url: str | None = None,
@@ -103,7 +104,8 @@ def run_goal(
     from gui_agent.trace import TraceWriter
 
     run_task = resolve_agent(agent)
-    chosen = resolve_model(model)  # fails fast (no key, bad spec) before a desktop starts
+    # fails fast (no key, bad spec) before a desktop starts
+    chosen = model if model is not None and not isinstance(model, str) else resolve_model(model)
     safety = safety or Safety.from_options(assume_yes=True)
     run_dir = new_run_dir(out)
     trace = TraceWriter(run_dir)
@@ -189,35 +191,6 @@ def run(goal: str, env: str, vm_url: str | None, start_url: str | None, model: s
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@env_option
-@click.option("--url", "start_url", default=None, help="Page the browser opens first.")
-@click.option("--dry-run", is_flag=True, help="Show the recorded actions without executing.")
-@out_option
-def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool, out: Path) -> None:
-    """Run a recorded episode again, answering every model call from its trace (no model)."""
-    import json
-
-    result_file = run_dir / "result.json"
-    if not result_file.is_file():
-        _fail(f"{run_dir} has no result.json: not a run folder")
-    recorded = json.loads(result_file.read_text())
-    goal, agent = recorded["goal"], recorded.get("agent", "loop")
-    from gui_agent.models.replay import ReplayModel
-
-    try:
-        ReplayModel(run_dir, match="path")
-        result, new_dir = run_goal(goal, env=env, model=f"replay:{run_dir}", max_steps=MAX_STEPS,
-                                   out=out, start_url=start_url, dry_run=dry_run,
-                                   agent=agent)  # fmt: skip
-    except GuiAgentError as exc:
-        _fail(exc.message)
-        return
-    _report(result, new_dir)
-    sys.exit(EXIT_CODES[result.status])
-
-
-@main.command()
 @click.option("--calibrate", is_flag=True, help="Also click markers on a sandbox and measure.")
 def doctor(calibrate: bool) -> None:
     """Report what is ready and what is missing, with the fix."""
@@ -269,10 +242,11 @@ def serve(host: str, port: int, token: str | None, width: int, height: int,
 
 def _add_own_commands() -> None:
     from gui_agent.evolve.cli import evolve, mark
+    from gui_agent.replay_cli import replay
     from gui_agent.report.cli import view
     from gui_agent.review_cli import review
 
-    for command in (view, review, evolve, mark):
+    for command in (view, replay, review, evolve, mark):
         main.add_command(command)
 
 

@@ -53,6 +53,11 @@ class ModelRequest:
     max_output_tokens: int = 4096
     native: NativeKind | None = None
     """Set on calls a backend may serve in a model family's own format (models/native/)."""
+    version: str = ""
+    """The @agentic function's version (hash of its source and docstring)."""
+    inputs_hash: str = ""
+    """Hash of the function, its version and its non-image arguments: what a replay of a live
+    screen matches a call by (screenshots never render the same pixels twice)."""
 
     @property
     def prompt(self) -> str:
