@@ -82,7 +82,7 @@ def _report(result: EpisodeResult, run_dir: Path) -> None:
 
 
 def run_goal(
-    goal: str,
+    goal: str | None,
     *,
     env: str,
     model: str | Model | None,
@@ -94,6 +94,7 @@ def run_goal(
     agent: str = "loop",
     snap: bool = True,
     safety: Safety | None = None,
+    agent_options: dict[str, Any] | None = None,
 ) -> tuple[EpisodeResult, Path]:
     """Open the computer, run one episode, write the run folder; shared by run/replay/demo."""
     from gui_agent.agents import resolve_agent
@@ -116,11 +117,11 @@ def run_goal(
     guard = None
     try:
         guard = guard_computer(computer, safety, start_url=start_url)
-        result = run_task(safety.goal_for_model(goal), computer, model=chosen,
+        result = run_task(safety.goal_for_model(goal) if goal else None, computer, model=chosen,
                           max_steps=max_steps, trace=trace, dry_run=dry_run,
                           on_step=_print_step(run_dir), snap=snap,
-                          policy=safety.policy)  # fmt: skip
-        result.goal = goal
+                          policy=safety.policy, **(agent_options or {}))  # fmt: skip
+        result.goal = goal or result.goal
     finally:
         if guard is not None:
             guard.close()
@@ -160,7 +161,7 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 
 
 @main.command()
-@click.argument("goal")
+@click.argument("goal", required=False)
 @env_option
 @click.option("--vm-url", default=None, help="Base URL of an OSWorld in-VM server (--env vm).")
 @click.option("--url", "start_url", default=None, help="Page the browser opens first.")
@@ -170,19 +171,31 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 @agent_option
 @click.option("--no-snap", is_flag=True,
               help="Click exactly where the model says, even when it misses its target.")  # fmt: skip
+@click.option("--learned", default=None, metavar="NAME",
+              help="Run a learned program (gui-agent learn) instead of GOAL's episode.")  # fmt: skip
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the --learned program (repeatable).")  # fmt: skip
 @out_option
 @safety_options
-def run(goal: str, env: str, vm_url: str | None, start_url: str | None, model: str | None,
-        max_steps: int, dry_run: bool, agent: str, no_snap: bool, out: Path,
-        secrets: tuple[str, ...], allow_domains: tuple[str, ...],
-        assume_yes: bool) -> None:  # fmt: skip
-    """Work toward GOAL on a computer, at most --max-steps actions."""
+def run(goal: str | None, env: str, vm_url: str | None, start_url: str | None,
+        model: str | None, max_steps: int, dry_run: bool, agent: str, no_snap: bool,
+        learned: str | None, params: tuple[str, ...], out: Path, secrets: tuple[str, ...],
+        allow_domains: tuple[str, ...], assume_yes: bool) -> None:  # fmt: skip
+    """Work toward GOAL on a computer, at most --max-steps actions (or run --learned NAME)."""
+    agent_options: dict[str, Any] = {}
+    if learned is not None:
+        agent, agent_options = "learned", _learned_run(learned, params)
+    elif params:
+        _fail("--param is for --learned programs")
+    elif not goal:
+        _fail("give a GOAL (or --learned NAME)")
     try:
         safety = Safety.from_options(secrets=secrets, allow_domains=allow_domains,
                                      assume_yes=assume_yes)  # fmt: skip
         result, run_dir = run_goal(goal, env=env, model=model, max_steps=max_steps, out=out,
                                    start_url=start_url, vm_url=vm_url, dry_run=dry_run,
-                                   agent=agent, snap=not no_snap, safety=safety)  # fmt: skip
+                                   agent=agent, snap=not no_snap, safety=safety,
+                                   agent_options=agent_options)  # fmt: skip
     except GuiAgentError as exc:
         _fail(exc.message)
         return
@@ -238,6 +251,17 @@ def serve(host: str, port: int, token: str | None, width: int, height: int,
                    isolate=isolate)
     except GuiAgentError as exc:
         _fail(exc.message)
+
+
+def _learned_run(name: str, pairs: tuple[str, ...]) -> dict[str, Any]:
+    """The options of `run --learned NAME` for the `learned` agent (which loads the program)."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"--param {pair!r} is not KEY=VALUE")
+        params[key] = value
+    return {"program": name, "params": params}
 
 
 def _add_own_commands() -> None:
