@@ -241,8 +241,8 @@ def _merged_steps(result: dict[str, Any] | None,
     merged.sort(key=lambda r: r["index"] if isinstance(r.get("index"), int) else 10**6)
     steps = [step_from_record(r, fallback_index=i + 1) for i, r in enumerate(merged)]
     if len({s.index for s in steps}) < len(steps):  # steps recorded outside an episode
-        for number, step in enumerate(steps, 1):
-            step.index = number
+        for number, entry in enumerate(steps, 1):
+            entry.index = number
     return steps
 
 
