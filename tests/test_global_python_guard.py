@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,3 +25,16 @@ def test_the_global_python_is_a_loud_stub_during_tests() -> None:
         assert guard.calls() == [f"{stub} -c pass"]
     finally:
         guard.remove()
+
+
+def test_the_readme_names_exactly_the_system_packages_install_sh_installs() -> None:
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "scripts" / "install.sh").read_text()
+    listed = re.search(r"packages=\(([^)]*)\)", script)
+    assert listed is not None
+    installed = set(listed.group(1).split())
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("- **System packages**") : readme.index("- **Shared data")]
+    named = {word for group in re.findall(r"`([^`]+)`", section) for word in group.split()}
+    named -= {"scripts/install.sh", "pyatspi", "/usr/lib/python3/dist-packages", ".venv"}
+    assert named == installed
