@@ -10,6 +10,7 @@ running asyncio loop: call these from a worker thread there.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -157,52 +158,55 @@ def get_url_dashPart(ctx: GetterContext, config: dict[str, Any]) -> Any:
             raise ValueError(f"url_dashPart: unknown returnType {other!r}")
 
 
+def listing_facets(path: str) -> dict[str, str]:
+    """Filters a shop listing encodes in its path: a segment of comma-separated facet names
+    followed by a segment of their comma-separated values (".../Size,Discount/L,50% off")."""
+    segments = [unquote(s) for s in path.strip("/").split("/")]
+    for names, values in zip(segments, segments[1:], strict=False):
+        if "," in names and "," in values:
+            keys = [n.strip() for n in names.split(",")]
+            picked = [v.strip() for v in values.split(",")]
+            return dict(zip(keys, picked, strict=False))
+    return {}
+
+
+_PERCENT = re.compile(r"(\d+)_PERCENT_")
+HALF_OFF = "50_PERCENT_ off & more"
+
+
+def _at_least_half_off(ranges: str | None) -> str:
+    """HALF_OFF when every selected discount range starts at 50% or more, else "not_" + it."""
+    floors = [int(p) for p in _PERCENT.findall(ranges or "")]
+    return HALF_OFF if floors and min(floors) >= 50 else "not_" + HALF_OFF
+
+
 def get_url_path_parse(ctx: GetterContext, config: dict[str, Any]) -> dict[str, Any] | None:
-    """Macy's product-listing filters encoded in the active tab's URL path."""
+    """What a men's-shirts listing on a shop (macys.com) filters by, read from its URL path.
+
+    Always: `mens_clothing`, `shirts`, `short_sleeve` -> True when the path's department or
+    facets say so, else None. For each of `parse_keys` that is a facet: its value (None when
+    not chosen); `Price_discount_range` becomes HALF_OFF when only discounts of 50% or more are
+    chosen, else "not_" + HALF_OFF. None when the active URL is unknown.
+    """
     url = active_url(ctx, config)
     if url is None:
         return None
     path = unquote(urlparse(url).path)
-    result: dict[str, Any] = {"mens_clothing": True if "mens-clothing" in path else None}
-    parts = path.strip("/").split("/")
-    pairs: dict[str, Any] = {}
-    shirts, short_sleeve = "shirts" in path, "short-sleeve" in path
-    for left, right in zip(parts, parts[1:], strict=False):
-        if "," in left and "," in right:
-            for key, value in zip(
-                (k.strip() for k in left.split(",")),
-                (v.strip() for v in right.split(",")),
-                strict=False,
-            ):
-                if key == "Price_discount_range":
-                    pairs[key] = [item.strip() for item in value.split("|")] if value else None
-                else:
-                    pairs[key] = value or None
-                shirts = shirts or (
-                    key == "Product_department" and value in ("shirts", "Shirts", "Shirt")
-                )
-                short_sleeve = short_sleeve or (
-                    key == "Sleeve_length" and value in ("short-sleeve", "Short Sleeve")
-                )
-            break
-    for key in ("Men_regular_size_t", "Price_discount_range"):
-        pairs.setdefault(key, None)
-    result["shirts"] = True if shirts else None
-    result["short_sleeve"] = True if short_sleeve else None
+    facets = listing_facets(path)
+    lowered = path.lower()
+    departments = lowered.strip("/").split("/")
+    shirts = "shirts" in lowered or facets.get("Product_department", "").lower().startswith("shirt")
+    short = "short-sleeve" in lowered or facets.get("Sleeve_length", "").lower() == "short sleeve"
+    result: dict[str, Any] = {
+        "mens_clothing": True if "mens-clothing" in departments else None,
+        "shirts": True if shirts else None,
+        "short_sleeve": True if short else None,
+    }
     for key in config["parse_keys"]:
-        if key not in pairs:
-            continue
         if key == "Price_discount_range":
-            ranges = pairs[key]
-            only_half = (
-                ranges is not None
-                and "50_PERCENT_ off & more" in ranges
-                and "30_PERCENT_ off & more" not in ranges
-                and "20_PERCENT_ off & more" not in ranges
-            )
-            result[key] = "50_PERCENT_ off & more" if only_half else "not_50_PERCENT_ off & more"
-        else:
-            result[key] = pairs[key]
+            result[key] = _at_least_half_off(facets.get(key))
+        elif key not in result:
+            result[key] = facets.get(key) or None
     return result
 
 

@@ -108,55 +108,67 @@ def check_json(result: str | None, rules: dict[str, Any], is_yaml: bool = False)
     return float(ok)
 
 
-def _expect_in_result(result: dict[str, Any], expected: dict[str, Any]) -> float:
-    for key, want in expected.items():
-        got: Any = result.get(key)
-        if isinstance(want, list):
-            found = any(
-                (isinstance(got, list) and w in got) or (isinstance(got, str) and w == got)
-                for w in want
-            )
-            if not found:
-                return 0.0
-        elif isinstance(want, str):
-            if want not in got:
-                return 0.0
-        else:
-            return 0.0
-    return 1.0
+EVALUATION_FAILED = "__EVALUATION_FAILED__"
 
 
-def check_direct_json_object(result: Any, rules: dict[str, Any]) -> float:
-    """Compare a JSON object (or its text, single quotes allowed) with `rules["expected"]`.
-
-    With `expect_in_result`, a list of expected values means "any of these", and an expected
-    string need only be contained in the result's string.
-    """
+def _as_object(result: Any) -> dict[str, Any] | None:
+    """The result as a JSON object: a dict, or its text (a page script may print single quotes)."""
     if isinstance(result, str):
         try:
             result = json.loads(result.strip().replace("'", '"'))
         except json.JSONDecodeError:
-            # OSWorld raises here; text that is not JSON cannot match an object either.
-            return 0.0
-    if result is None:
-        return 0.0
-    expected = rules.get("expected", {})
-    if isinstance(expected, dict) and "__EVALUATION_FAILED__" in expected.values():
-        return 0.0
+            return None
+    return result if isinstance(result, dict) else None
+
+
+def _loosely_matches(got: Any, wanted: Any) -> bool:
+    """`expect_in_result`: a list of wanted values means any of them (equal to the result's
+    value, or one of its items); a wanted string need only occur in the result's value."""
+    if isinstance(wanted, list):
+        return any(w == got or (isinstance(got, list) and w in got) for w in wanted)
+    if isinstance(wanted, str):
+        return isinstance(got, str | list) and wanted in got
+    return bool(got == wanted)
+
+
+def _same_items(got: Any, wanted: Any) -> bool:
     try:
-        if rules.get("expect_in_result", False):
-            return _expect_in_result(result, rules["expected"])
-        expected = rules["expected"]
-        for key in expected:
-            if expected.get("ignore_list_order", False):
-                if sorted(expected[key]) != sorted(result.get(key)):
-                    return 0.0
-            elif expected[key] != result.get(key):
-                return 0.0
-        return 1.0
-    except Exception as exc:  # e.g. the result is not an object: OSWorld scores 0
-        logger.info("check_direct_json_object: %s", exc)
+        return sorted(got) == sorted(wanted)
+    except TypeError:  # not lists of comparable items: plain equality decides
+        return bool(got == wanted)
+
+
+def check_direct_json_object(result: Any, rules: dict[str, Any]) -> float:
+    """Does the object a getter read (URL parameters, page texts) hold the expected values?
+
+    1 when every key of `rules["expected"]` has the expected value in the result (other keys
+    of the result do not matter), else 0. `ignore_list_order` compares list values as
+    collections; `expect_in_result` loosens each comparison (see `_loosely_matches`). A result
+    that is not an object scores 0, and so does a task whose expected side could not be
+    computed (a value of "__EVALUATION_FAILED__"); rules with nothing expected are a task error.
+    """
+    expected = rules.get("expected")
+    if not isinstance(expected, dict) or not expected:
+        raise ValueError("check_direct_json_object: the rules expect no values")
+    if EVALUATION_FAILED in expected.values():
         return 0.0
+    found = _as_object(result)
+    if found is None:
+        return 0.0
+    unordered = bool(rules.get("ignore_list_order") or expected.get("ignore_list_order"))
+    for key, wanted in expected.items():
+        if key == "ignore_list_order":
+            continue
+        got = found.get(key)
+        if rules.get("expect_in_result"):
+            ok = _loosely_matches(got, wanted)
+        elif unordered and isinstance(wanted, list):
+            ok = _same_items(got, wanted)
+        else:
+            ok = got == wanted
+        if not ok:
+            return 0.0
+    return 1.0
 
 
 def compare_config(actual: str | None, rules: dict[str, Any], **options: Any) -> float:

@@ -139,6 +139,15 @@ def test_check_direct_json_object() -> None:
     assert (
         json_checks.check_direct_json_object({"toStation": "ARN", "time": "2024-06"}, loose) == 0.0
     )
+    models = ["iphone-15-pro-max", "iphone-14-pro-max"]
+    unordered = {"expected": {"modelList": models}, "ignore_list_order": True}
+    assert json_checks.check_direct_json_object({"modelList": models[::-1]}, unordered) == 1.0
+    assert json_checks.check_direct_json_object({"modelList": models[:1]}, unordered) == 0.0
+    ordered = {"expected": {"modelList": models}}
+    assert json_checks.check_direct_json_object({"modelList": models[::-1]}, ordered) == 0.0
+    assert json_checks.check_direct_json_object(["a", "list"], rules) == 0.0
+    with pytest.raises(ValueError, match="expect no values"):
+        json_checks.check_direct_json_object({"a": 1}, {"expected": {}})
 
 
 def test_check_json(tmp_path: Path) -> None:

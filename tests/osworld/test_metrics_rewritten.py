@@ -135,3 +135,34 @@ def test_public_suffix_from_the_maintained_list(host: str, site: str) -> None:
 def test_deep_suffix_urls() -> None:
     assert compare_urls("https://www.lausd.k12.ca.us/x", "https://lausd.k12.ca.us/x")
     assert not compare_urls("https://lausd.k12.ca.us/x", "https://ca.us/x")
+
+
+def _macys(tmp_path: Path, shown: str) -> object:
+    env = LocalEvalEnv(cache_dir=tmp_path)
+    env.accessibility_xml = (
+        "<desktop-frame><application name='Chromium'><entry name='Address and search bar'>"
+        f"{shown}</entry></application></desktop-frame>"
+    )
+    keys = ["mens_clothing", "shirts", "Men_regular_size_t", "Price_discount_range", "short_sleeve"]
+    return GETTERS["url_path_parse"](GetterContext(env=env, task_id="t"), {"parse_keys": keys})
+
+
+def test_url_path_parse_reads_a_listings_filters(tmp_path: Path) -> None:
+    base = "macys.com/shop/mens-clothing/mens-short-sleeve-shirts/Men_regular_size_t,Price_discount_range"
+    half = _macys(
+        tmp_path, f"{base}/L,50_PERCENT_%20off%20%26%20more%7C70_PERCENT_%20off%20%26%20more?id=1"
+    )
+    assert half == {
+        "mens_clothing": True, "shirts": True, "short_sleeve": True,
+        "Men_regular_size_t": "L", "Price_discount_range": "50_PERCENT_ off & more",
+    }  # fmt: skip
+    less = _macys(
+        tmp_path, f"{base}/M,30_PERCENT_%20off%20%26%20more%7C50_PERCENT_%20off%20%26%20more"
+    )
+    assert isinstance(less, dict) and less["Men_regular_size_t"] == "M"
+    assert less["Price_discount_range"] == "not_50_PERCENT_ off & more"
+    bare = _macys(tmp_path, "macys.com/shop/womens-clothing/dresses")
+    assert bare == {
+        "mens_clothing": None, "shirts": None, "short_sleeve": None,
+        "Men_regular_size_t": None, "Price_discount_range": "not_50_PERCENT_ off & more",
+    }  # fmt: skip
