@@ -81,3 +81,16 @@ def test_terminal_route_reads_a_launched_gnome_terminal(served: DesktopServer) -
         text = _terminal(served.url, until="hello 54")
     assert "24 80" in text  # gnome-terminal's default size, as the shell sees it
     assert "echo hello $((6*9)); stty size" in text  # what was typed is on screen too
+
+
+def test_ctrl_alt_t_opens_a_terminal_that_the_route_reads(served: DesktopServer) -> None:
+    with VMComputer(served.url, timeout=60) as vm:
+        before = httpx.get(served.url + "/terminal", timeout=30).json().get("output")
+        vm.execute(Key(keys="ctrl+alt+t"))  # as OSWorld's postconfig and Ubuntu users do
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            reply = httpx.get(served.url + "/terminal", timeout=30).json()
+            if reply.get("output") not in (None, before):
+                break
+            time.sleep(0.3)
+        assert reply.get("output") not in (None, before), "no new terminal after Ctrl+Alt+T"

@@ -21,6 +21,7 @@ from gui_agent.computers.server.accessibility import AccessibilityBus, pyatspi_a
 from gui_agent.computers.server.desktop import DesktopLike
 from gui_agent.computers.server.isolation import Isolation
 from gui_agent.computers.server.processes import SessionProcesses
+from gui_agent.computers.server.shortcuts import TerminalShortcut
 from gui_agent.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Session:
         isolation = Isolation(home=self.home, state=self._state) if isolate else None
         self.children = SessionProcesses(env=env, cwd=self.home, log_dir=log_dir,
                                          isolation=isolation)  # fmt: skip
+        self._shortcut = _bind_terminal_shortcut(self)
 
     @property
     def display(self) -> str:
@@ -101,6 +103,8 @@ class Session:
 
     def close(self) -> None:
         """Stop every program the session started and delete its temporary folders."""
+        if self._shortcut is not None:
+            self._shortcut.close()
         self.children.stop_all()
         self._bus.stop()
         for _ in range(3):  # a dying child may still be writing into the folder
@@ -112,6 +116,20 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session(home={self.home}, display={self.env.get('DISPLAY')})"
+
+
+def _bind_terminal_shortcut(session: Session) -> TerminalShortcut | None:
+    """Ctrl+Alt+T opens the session's terminal, as on OSWorld's Ubuntu (None if no display)."""
+    display = session.env.get("DISPLAY")
+    if not display:
+        return None
+    try:
+        return TerminalShortcut(
+            display, lambda: session.children.launch(["x-terminal-emulator"], shell=False)
+        )
+    except Exception as exc:  # no X server to talk to: the desktop simply lacks the shortcut
+        log.warning("cannot bind Ctrl+Alt+T on %s: %s", display, exc)
+        return None
 
 
 def _find_chromium() -> str | None:
