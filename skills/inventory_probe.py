@@ -44,7 +44,7 @@ def summary_xlsx(path):
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     sheets = []
     for sheet in book.worksheets[:6]:
-        sheets.append({"sheet": sheet.title, "dims": sheet.dimensions,
+        sheets.append({"sheet": sheet.title, "rows": sheet.max_row, "columns": sheet.max_column,
                        "first_rows": rows_of_sheet(sheet)})  # fmt: skip
     return {"sheets": sheets}
 

@@ -16,18 +16,20 @@ environment has no Python or no shell, the step loop does the work on the screen
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from gui_agent import context as ctx
 from gui_agent.agentic import agentic
 from gui_agent.computers.base import Computer, HasFiles, HasShell
 from skills.base import SkillResult, SkillStatus, observe, read_back, run_command, run_script
 from skills.document_text import document_text
-from skills.routes import MultiAppParams
+from skills.inventory_probe import DOCUMENT_TYPES
+from skills.routes import FilePlan, MultiAppParams
 from skills.script_check import check_script
 
 MAX_PLANS = 2
@@ -35,29 +37,6 @@ INVENTORY_CHARS = 6000
 PROBE_SOURCE = Path(__file__).with_name("inventory_probe.py")
 HOME = "/home/user"
 """The desktop user's home where the computer does not say (`computer.home`): OSWorld's image."""
-
-
-class FilePlan(BaseModel):
-    """How to do the file work: one Python script, or one LibreOffice conversion."""
-
-    inputs: list[str] = Field(description="absolute paths of the files used")
-    transformation: str = Field(description="one line: what is done to them")
-    output: str = Field(description="absolute path of the file the result goes to")
-    method: Literal["python", "convert"]
-    script: str = Field(default="", description="method python: the whole script")
-    convert_to: str = Field(
-        default="", description='method convert: the target format for soffice, e.g. "pdf"'
-    )
-    expect: list[str] = Field(
-        default_factory=list,
-        description="short texts or values the result must contain when read back",
-    )
-    answer: bool = Field(
-        default=False, description="the goal asks a question: the script prints the answer last"
-    )
-    open_after: bool = Field(
-        default=False, description="the goal needs the result open in its application"
-    )
 
 
 @agentic(summarize=lambda plan: f"plan: {plan.transformation} -> {plan.output}")
@@ -96,14 +75,18 @@ def run_multi_app(goal: str, computer: Computer, *, params: MultiAppParams) -> S
 def _work(goal: str, computer: Computer, params: MultiAppParams) -> SkillResult:
     if not isinstance(computer, HasShell) or not computer.allows_shell:
         return SkillResult(SkillStatus.HANDOFF, "this computer runs no scripts; use the screen")
-    inventory = discover(computer, params.inputs)
-    if inventory is None:
-        return SkillResult(SkillStatus.HANDOFF, "no Python in the environment to inspect files")
-    interpreter = str(inventory.get("python") or "python3")
-    inventory_text = json.dumps(inventory, ensure_ascii=False)[:INVENTORY_CHARS]
+    plan, interpreter, inventory_text = params.plan, "python3", ""
     last_attempt: str | None = None
     for _ in range(MAX_PLANS):
-        plan = plan_file_work(goal, inventory_text, last_attempt)
+        if plan is None:
+            if not inventory_text:
+                inventory = discover(computer, params.inputs)
+                if inventory is None:
+                    return SkillResult(SkillStatus.HANDOFF,
+                                       "no Python in the environment to inspect files")  # fmt: skip
+                interpreter = str(inventory.get("python") or "python3")
+                inventory_text = json.dumps(inventory, ensure_ascii=False)[:INVENTORY_CHARS]
+            plan = plan_file_work(goal, inventory_text, last_attempt)
         failure, answer = _carry_out(computer, plan, interpreter)
         if failure is None:
             if plan.open_after:
@@ -111,14 +94,14 @@ def _work(goal: str, computer: Computer, params: MultiAppParams) -> SkillResult:
                             why="open the result in its application")  # fmt: skip
             return SkillResult(SkillStatus.DONE, f"{plan.transformation} -> {plan.output}",
                                answer=answer)  # fmt: skip
-        last_attempt = failure
+        last_attempt, plan = failure, None
     return SkillResult(SkillStatus.HANDOFF, f"file work not finished: {last_attempt}"[:200])
 
 
 def discover(computer: Computer, names: list[str]) -> dict[str, Any] | None:
     """What the files are: read free when the goal names files that can be read back, else one
     step running the inventory script in the environment (which also lists its libraries)."""
-    entries = _read_named(computer, names)
+    entries = read_named(computer, names)
     if entries is not None:
         return {"python": "python3", "libraries": "not checked (a missing one fails the script)",
                 "files": entries}  # fmt: skip
@@ -131,7 +114,7 @@ def discover(computer: Computer, names: list[str]) -> dict[str, Any] | None:
     return inventory if isinstance(inventory, dict) else None
 
 
-def _read_named(computer: Computer, names: list[str]) -> list[dict[str, Any]] | None:
+def read_named(computer: Computer, names: list[str]) -> list[dict[str, Any]] | None:
     """Summaries of every named file, read back for free; None if any cannot be found so."""
     if not names or not isinstance(computer, HasFiles):
         return None
@@ -145,6 +128,17 @@ def _read_named(computer: Computer, names: list[str]) -> list[dict[str, Any]] | 
         else:
             return None
     return entries
+
+
+_NAMED_FILE = re.compile(
+    r"(?:~|/)?[\w.~/-]*\.(?:" + "|".join(sorted(e.lstrip(".") for e in DOCUMENT_TYPES)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def files_named_in(goal: str) -> list[str]:
+    """Paths and file names with a document extension that the goal's text mentions."""
+    return list(dict.fromkeys(m.group(0).rstrip(".") for m in _NAMED_FILE.finditer(goal)))
 
 
 def candidate_paths(name: str, *, home: str) -> list[str]:

@@ -11,6 +11,7 @@ reason (OSWorld's rule for goals that cannot be done).
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, assert_never
@@ -44,7 +45,7 @@ SkillEntry = Callable[..., SkillResult]
 
 
 @agentic(summarize=lambda route: f"route: {route.kind}")
-def route_goal(goal: str, computer_can: str) -> Route:
+def route_goal(goal: str, computer_can: str, known_settings: list[str], files: str) -> Route:
     """Classify the goal into the one kind of work that fits best, and extract its parameters.
 
     Kinds:
@@ -61,9 +62,16 @@ def route_goal(goal: str, computer_can: str) -> Route:
       feature the application does not have, an impossible request); say why in `reason`.
 
     `computer_can` lists what the program can do on this computer besides the screen. Extract
-    only parameters the goal states; leave the others at their defaults. For os, when one
-    command clearly does the task, fill `proposal` (the command and the effect the program
-    will check afterwards) so the program need not ask again.
+    only parameters the goal states; leave the others at their defaults. Where the goal is
+    plain enough, fill the chosen kind's ready-made part so the program need not ask again:
+    - os: `proposal`, the command and the effect the program will check afterwards;
+    - chrome: `operations`; a preference is set only with a key from `known_settings`
+      ("key (settings page): meaning and values");
+    - multi_app: `plan`, when `files` (JSON: the files the goal names, read from this
+      computer, with their structure) shows everything the plan needs; the script runs with
+      python3 as the desktop user, using openpyxl, docx (python-docx), pptx (python-pptx),
+      pypdf, odf (odfpy) or the standard library, and must not start programs other than
+      LibreOffice (headless), open connections or delete folders.
     """
 
 
@@ -105,7 +113,8 @@ def _safely(check: Callable[[], bool]) -> bool:
 
 def route_and_run(episode: Episode) -> EpisodeStatus:
     """The body of a `solve` episode."""
-    route = route_goal(episode.goal, capabilities(episode.computer))
+    route = route_goal(episode.goal, capabilities(episode.computer), _known_settings(),
+                       _named_files(episode.goal, episode.computer))  # fmt: skip
     match route:
         case InfeasibleParams():
             return _finish(episode, SkillResult(SkillStatus.FAILED, route.reason), "router")
@@ -113,6 +122,11 @@ def route_and_run(episode: Episode) -> EpisodeStatus:
             return continue_loop(episode)
         case ChromeParams():
             entry = _optional_entry("skills.chrome", "run_chrome")
+            if route.operations and entry is not None:
+                from skills.chrome_ops import ChromeParams as ChromePlan
+
+                plan = ChromePlan(operations=route.operations)
+                return _run_skill(episode, entry, plan, kind=route.kind, shown=route)
         case FormsParams():
             entry = _optional_entry("skills.forms", "run_forms")
         case OsParams():
@@ -123,14 +137,38 @@ def route_and_run(episode: Episode) -> EpisodeStatus:
             assert_never(route)
     if entry is None:
         return continue_loop(episode)
-    with ctx.frame(route.kind, arguments={"params": route}) as node:
+    return _run_skill(episode, entry, route, kind=route.kind, shown=route)
+
+
+def _run_skill(episode: Episode, entry: SkillEntry, params: Any, *, kind: str,
+               shown: Route) -> EpisodeStatus:  # fmt: skip
+    """Run a skill in a frame named after its kind; its one line is what later calls see."""
+    with ctx.frame(kind, arguments={"params": shown}) as node:
         try:
-            result = entry(episode.goal, episode.computer, params=route)
+            result = entry(episode.goal, episode.computer, params=params)
         except ActionRejected as exc:
             result = SkillResult(SkillStatus.HANDOFF, f"an action was refused: {exc.message}")
         node.output = result
         node.summary = result.summary_line()
-    return _finish(episode, result, route.kind)
+    return _finish(episode, result, kind)
+
+
+def _known_settings() -> list[str]:
+    """The browser preferences the chrome skill can set, one line each (none without it)."""
+    try:
+        from skills.chrome_pages import KNOWN_PREFS
+    except ImportError:
+        return []
+    return [pref.line() for pref in KNOWN_PREFS]
+
+
+def _named_files(goal: str, computer: Computer) -> str:
+    """The files the goal names, read back from the computer (free) and summarized, as JSON."""
+    from skills.multi_app import INVENTORY_CHARS, files_named_in, read_named
+
+    names = files_named_in(goal)
+    entries = read_named(computer, names) if names else None
+    return json.dumps(entries, ensure_ascii=False)[:INVENTORY_CHARS] if entries else "[]"
 
 
 def _finish(episode: Episode, result: SkillResult, source: str) -> EpisodeStatus:

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from skills.chrome_ops import ChromeOperation
+
 
 class ChromeParams(BaseModel):
     """Work in the Chrome/Chromium browser: its settings and state, tabs, pages, web sites."""
@@ -22,6 +24,11 @@ class ChromeParams(BaseModel):
         default=None, description="the browser setting or state the goal is about, if any"
     )
     value: str | None = Field(default=None, description="the value it should get, if stated")
+    operations: list[ChromeOperation] = Field(
+        default_factory=list,
+        description="the browser operations, in order, when the goal maps plainly onto them "
+        "(preference keys only from `known_settings`); empty otherwise",
+    )
 
 
 class FormsParams(BaseModel):
@@ -73,6 +80,29 @@ class OsParams(BaseModel):
     )
 
 
+class FilePlan(BaseModel):
+    """How to do the file work: one Python script, or one LibreOffice conversion."""
+
+    inputs: list[str] = Field(description="absolute paths of the files used")
+    transformation: str = Field(description="one line: what is done to them")
+    output: str = Field(description="absolute path of the file the result goes to")
+    method: Literal["python", "convert"]
+    script: str = Field(default="", description="method python: the whole script")
+    convert_to: str = Field(
+        default="", description='method convert: the target format for soffice, e.g. "pdf"'
+    )
+    expect: list[str] = Field(
+        default_factory=list,
+        description="short texts or values the result must contain when read back",
+    )
+    answer: bool = Field(
+        default=False, description="the goal asks a question: the script prints the answer last"
+    )
+    open_after: bool = Field(
+        default=False, description="the goal needs the result open in its application"
+    )
+
+
 class MultiAppParams(BaseModel):
     """Work centred on files across applications: spreadsheets, documents, slides, PDFs."""
 
@@ -82,6 +112,9 @@ class MultiAppParams(BaseModel):
     )
     output: str | None = Field(default=None, description="the file the result goes to, if named")
     apps: list[str] = Field(default_factory=list, description="applications the goal names")
+    plan: FilePlan | None = Field(
+        default=None, description="the whole plan, when `files` shows every file it needs"
+    )
 
 
 class GenericParams(BaseModel):

@@ -3,7 +3,9 @@
 Each scenario makes its input files under a home folder, states a goal with absolute paths, and
 is scored by our own OSWorld metrics against an expected file the test builds independently.
 Two scripted models per scenario (fixtures, never in the product):
-- `skill_answers`: only the skills' scoped questions: the router's route and the file plan;
+- `skill_answers`: only the skills' scoped questions: the router's route, which carries the file
+  plan when the router could read the named files (otherwise `route` then `file_plan`, asked
+  by the skill after its own discovery);
 - `loop_replies`: the step loop's solution: inspect the files (the loop sees only the screen),
   run the same transformation as a shell command, say done.
 """
@@ -47,8 +49,14 @@ class Scenario:
                         self.score, self.expected)  # fmt: skip
 
     def skill_answers(self) -> list[dict[str, Any]]:
-        route = {"kind": "multi_app", "inputs": self.inputs, "output": self.plan["output"]}
-        return [route, {k: v for k, v in self.plan.items() if k != "expected_answer"}]
+        """The router's one answer, carrying the plan (the router saw the named files)."""
+        return [dict(self.route(), plan=self.file_plan())]
+
+    def route(self) -> dict[str, Any]:
+        return {"kind": "multi_app", "inputs": self.inputs, "output": self.plan["output"]}
+
+    def file_plan(self) -> dict[str, Any]:
+        return {k: v for k, v in self.plan.items() if k != "expected_answer"}
 
     def loop_replies(self) -> list[dict[str, Any]]:
         inspect = "ls -la " + " ".join(shlex.quote(str(Path(p).parent)) for p in self.inputs[:1])

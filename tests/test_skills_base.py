@@ -179,3 +179,26 @@ def test_a_refused_skill_action_hands_off_to_the_loop(os_skill) -> None:
     assert result.status == EpisodeStatus.DONE and computer.executed == []
     perceive = next(r for r in model.requests if r.function == "perceive")
     assert "an action was refused" in perceive.prompt
+
+
+class FilesComputer(FakeComputer):
+    """A fake computer whose files are a local folder (HasFiles)."""
+
+    def read_file(self, path: str) -> bytes:
+        return Path(path).read_bytes()
+
+    def write_file(self, path: str, data: bytes) -> None:
+        Path(path).write_bytes(data)
+
+
+def test_the_router_sees_the_named_files_and_the_known_settings(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Region", "Units"])
+    book.save(tmp_path / "units.xlsx")
+    model = ScriptedModel([{"kind": "infeasible", "reason": "test"}])
+    solve(f"Sum the Units in {tmp_path}/units.xlsx", FilesComputer(), model=model)
+    (request,) = model.requests
+    assert "Region" in request.prompt and "units.xlsx" in request.prompt
+    assert "enable_do_not_track" in request.prompt  # the chrome skill's settings catalogue

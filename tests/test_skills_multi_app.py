@@ -78,8 +78,8 @@ def test_scenario_scores_1_with_fewer_calls_than_the_loop(scenario: Scenario,
 def test_a_forbidden_script_is_not_run_and_the_next_plan_hears_why(environment) -> None:
     home = environment.root / "home" / "forbidden"
     scenario = _prepared(SCENARIOS[0], home)
-    bad = dict(scenario.plan, script="import os\nos.system('touch /tmp/x')")
-    model = ScriptedModel([scenario.skill_answers()[0], bad, scenario.skill_answers()[1]])
+    bad = dict(scenario.file_plan(), script="import os\nos.system('touch /tmp/x')")
+    model = ScriptedModel([scenario.route(), bad, scenario.file_plan()])
     result = solve(scenario.goal, environment.computer, model=model)
     assert result.status == EpisodeStatus.DONE and scenario.score(home, result) == 1.0
     assert result.steps_executed == 1  # the refused script never ran

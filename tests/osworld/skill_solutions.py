@@ -1,8 +1,8 @@
 """Scripted answers for `solve` on the offline OSWorld chrome/os tasks (fixtures, never product).
 
-Each list answers only the calls the skills make, in order: the router's `route_goal`, then the
-chosen skill's scoped questions (chrome: `plan_chrome_work`; os: none when the router's
-proposal already names the command). Compare tests/osworld/solutions.py, the step loop's
+Each list answers only the calls the skills make, in order: the router's `route_goal` (which
+carries the chrome operations or the os command when the goal maps plainly onto them), then
+any scoped question the chosen skill still asks (none for these tasks). Compare tests/osworld/solutions.py, the step loop's
 scripted solutions of the same tasks.
 """
 
@@ -14,7 +14,8 @@ Reply = dict[str, Any]
 
 
 def chrome(task: str, *operations: Reply) -> list[Reply]:
-    return [{"kind": "chrome", "task": task}, {"operations": list(operations)}]
+    """The router routes to chrome with the operations ready (no plan_chrome_work call)."""
+    return [{"kind": "chrome", "task": task, "operations": list(operations)}]
 
 
 def infeasible(reason: str) -> list[Reply]:
