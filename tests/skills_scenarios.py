@@ -49,8 +49,11 @@ class Scenario:
                         self.score, self.expected)  # fmt: skip
 
     def skill_answers(self) -> list[dict[str, Any]]:
-        """The router's one answer, carrying the plan (the router saw the named files)."""
-        return [dict(self.route(), plan=self.file_plan())]
+        """The router's answer carries the plan only when it was shown every input (named files
+        read back); for a folder the skill discovers (one step) and asks for the plan."""
+        if all(Path(p).suffix for p in self.inputs):
+            return [dict(self.route(), plan=self.file_plan())]
+        return [self.route(), self.file_plan()]
 
     def route(self) -> dict[str, Any]:
         return {"kind": "multi_app", "inputs": self.inputs, "output": self.plan["output"]}
