@@ -172,3 +172,16 @@ def test_a_candidate_cannot_write_outside_its_scratch_folder(home: Path, tmp_pat
     trial = result.attempts[0].trial
     assert trial is not None and not result.accepted
     assert "Read-only file system" in trial.output and not marker.exists()
+
+
+def test_a_broken_stored_module_falls_back_to_the_model(home: Path) -> None:
+    from gui_agent.evolve import store
+
+    directory = home / "stabilized"
+    directory.mkdir(parents=True)
+    broken = directory / "tests.evolve_fixtures.numbers.parity.py"
+    broken.write_text("def parity(n) return 'odd'\n")  # a syntax error
+    store.register(directory, name="parity", target=TARGET, file=broken, version=parity.version,
+                   kind="stabilize", date=store.now())  # fmt: skip
+    with use_model(FunctionModel(lambda r: "even")):
+        assert parity(3) == "even"  # answered by the model, with a warning, not a crash

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 REGISTRY_FILE = "registry.json"
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "entries": {}}
-_stale_warned: set[str] = set()
+_warned: set[str] = set()
 
 
 def home() -> Path:
@@ -116,14 +116,29 @@ def load_implementation(file: Path, attribute: str) -> Any:
 
 
 def activate_for(function: AgenticFunction[..., object]) -> bool:
-    """Register the stored implementation of `function`, if one applies; True if it did."""
+    """Register the stored implementation of `function`, if one applies; True if it did.
+
+    A registry or module that cannot be read is logged once and the model answers instead:
+    a broken file on disk must not stop every call of the function.
+    """
+    try:
+        return _activate(function)
+    except Exception as exc:  # noqa: BLE001 - any defect of stored code falls back to the model
+        if function.name not in _warned:
+            _warned.add(function.name)
+            log.warning("stabilized %s could not be loaded, the model answers instead: %s",
+                        function.name, exc)  # fmt: skip
+        return False
+
+
+def _activate(function: AgenticFunction[..., object]) -> bool:
     directory, entries = _entries()
     entry = entries.get(function.name)
     if not entry:
         return False
     if entry.get("version") != function.version:
-        if function.name not in _stale_warned:
-            _stale_warned.add(function.name)
+        if function.name not in _warned:
+            _warned.add(function.name)
             log.warning("stabilized %s was tested against version %s, the function is now %s: "
                         "not used (run gui-agent evolve again)", function.name,
                         entry.get("version"), function.version)  # fmt: skip
