@@ -202,3 +202,11 @@ def test_the_router_sees_the_named_files_and_the_known_settings(tmp_path: Path) 
     (request,) = model.requests
     assert "Region" in request.prompt and "units.xlsx" in request.prompt
     assert "enable_do_not_track" in request.prompt  # the chrome skill's settings catalogue
+
+
+def test_the_skills_package_exports_what_it_documents() -> None:
+    import skills
+
+    public = {n for n in vars(skills) if not n.startswith("_")}
+    modules = {n for n in public if type(getattr(skills, n)).__name__ == "module"}
+    assert public - modules == set(skills.__all__)
