@@ -88,6 +88,10 @@ class GroupOutcome:
     def label(self) -> str:
         return f"{self.steps[0]}-{self.steps[-1]}" if len(self.steps) > 1 else str(self.steps[0])
 
+    @property
+    def title(self) -> str:
+        return f"steps {self.label}" if len(self.steps) > 1 else f"step {self.label}"
+
 
 @dataclass
 class RunReview:
@@ -212,10 +216,10 @@ def render_markdown(review: RunReview) -> str:
              "## Step groups", ""]  # fmt: skip
     for group in review.groups:
         if group.review is None:
-            lines.append(f"- steps {group.label}: **unreviewed** ({group.error})")
+            lines.append(f"- {group.title}: **unreviewed** ({group.error})")
         else:
             forward = "moved the goal forward" if group.review.moved_forward else "did not help"
-            lines.append(f"- steps {group.label}: {forward}: {group.review.verdict}")
+            lines.append(f"- {group.title}: {forward}: {group.review.verdict}")
     lines += ["", "## Findings", ""]
     for finding in review.findings:
         steps = ", ".join(str(s) for s in finding.steps)

@@ -39,7 +39,7 @@ def review(run_dir: Path, model: str | None, group_size: int) -> None:
         verdict = (f"[red]unreviewed[/red]: {group.error}" if group.review is None
                    else ("forward" if group.review.moved_forward else "[yellow]not forward[/yellow]")
                    + f": {group.review.verdict}")  # fmt: skip
-        out.print(f"steps {group.label}: {verdict}", soft_wrap=True)
+        out.print(f"{group.title}: {verdict}", soft_wrap=True)
     for finding in result.findings:
         out.print(f"[bold]{finding.severity}[/bold] steps {finding.steps}: {finding.problem}",
                   soft_wrap=True)  # fmt: skip

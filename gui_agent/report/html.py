@@ -297,6 +297,11 @@ def _fields(view: RunView) -> str:
             f"<tr>{head}</tr>{rows}</table></section>")
 
 
+def _steps_title(label: object) -> str:
+    text = str(label or "")
+    return f"steps {text}" if "-" in text else f"step {text}"
+
+
 def _review(view: RunView) -> str:
     review = view.review
     if not review:
@@ -315,10 +320,10 @@ def _review(view: RunView) -> str:
     unreviewed = review.get("unreviewed") if isinstance(review.get("unreviewed"), list) else []
     for group in unreviewed or []:
         if isinstance(group, dict):
-            items.append(f"<li><b>unreviewed</b> steps {_e(group.get('steps', ''))}: "
+            items.append(f"<li><b>unreviewed</b> {_e(_steps_title(group.get('steps')))}: "
                          f"{_e(group.get('error', ''))}</li>")  # fmt: skip
     verdicts = review.get("groups") if isinstance(review.get("groups"), list) else []
-    lines = "".join(f"<li>steps {_e(g.get('steps', ''))}: "
+    lines = "".join(f"<li>{_e(_steps_title(g.get('steps')))}: "
                     f"{'moved the goal forward' if g.get('moved_forward') else 'did not help'}"
                     f" — {_e(g.get('verdict', ''))}</li>"
                     for g in verdicts or [] if isinstance(g, dict))  # fmt: skip
