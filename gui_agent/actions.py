@@ -138,12 +138,18 @@ class Fail(_Action):
 
 
 class Fill(_Action):
-    """Click a field, select all, type: built by program code only."""
+    """Click a field, select all, type: built by program code only.
+
+    With `replace=False` nothing is selected or deleted first: the click and the typed text
+    only (a checkbox or radio button is `Fill(x, y, text="", replace=False)`, a plain click;
+    a drop-down list is a click that opens it and the option's text plus Enter).
+    """
 
     kind: Literal["fill"] = "fill"
     x: int
     y: int
     text: str
+    replace: bool = True
 
 
 class FillPage(_Action):
@@ -276,6 +282,8 @@ def describe(action: Action) -> str:
         case Fail():
             return f"fail: {action.reason}"
         case Fill():
+            if not action.replace and not action.text:
+                return f"click ({action.x}, {action.y})"
             return f"fill ({action.x}, {action.y}) with {action.text[:30]!r}"
         case FillPage():
             return f"fill_page ({len(action.fills)} fields)"

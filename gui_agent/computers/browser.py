@@ -336,11 +336,13 @@ class BrowserComputer:
 
     def _fill(self, fill: Fill, events: list[str]) -> None:
         self.page.mouse.click(fill.x, fill.y)
-        self.page.keyboard.press("Control+KeyA")
-        events.append(f"mouse.click {fill.x},{fill.y}; keyboard.press Control+KeyA")
+        events.append(f"mouse.click {fill.x},{fill.y}")
+        if fill.replace:
+            self.page.keyboard.press("Control+KeyA")
+            events.append("keyboard.press Control+KeyA")
         if fill.text:
             self._type(fill.text, events)
-        else:
+        elif fill.replace:
             self.page.keyboard.press("Backspace")
             events.append("keyboard.press Backspace")
 

@@ -105,8 +105,11 @@ def commands_for(action: Action) -> list[str]:
         case Key():
             return [hotkey(action.keys)]
         case Fill():
+            click = f"pyautogui.click(x={action.x:d}, y={action.y:d})"
+            if not action.replace:
+                return [click, write(action.text)] if action.text else [click]
             return [
-                f"pyautogui.click(x={action.x:d}, y={action.y:d})",
+                click,
                 hotkey("ctrl+a"),
                 write(action.text) if action.text else "pyautogui.press('delete')",
             ]

@@ -149,10 +149,11 @@ class XInputExecutor:
 
     def _fill(self, fill: Fill, events: list[str]) -> None:
         self._click(fill.x, fill.y, LEFT, 1, events)
-        self._key_combo("ctrl+a", events)
+        if fill.replace:
+            self._key_combo("ctrl+a", events)
         if fill.text:
             self._type(fill.text, events)
-        else:
+        elif fill.replace:
             self._key_combo("backspace", events)
 
     # -- pointer -------------------------------------------------------------------------------
