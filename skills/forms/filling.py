@@ -31,6 +31,7 @@ from skills.forms.steps import Confirm, act, ask_on_terminal
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 10
+READ_BACK_WAIT_S = 2.0
 
 
 class FormSurface(Protocol):
@@ -126,19 +127,34 @@ class _PageFiller:
     # -- one page ---------------------------------------------------------------------------
 
     def fill_page(self, number: int, page: FormPage) -> list[FieldOutcome]:
-        outcomes: list[FieldOutcome] = []
-        fills: list[Fill] = []
-        for field in page.fields:
-            outcome = self.decide(number, field, page)
-            outcomes.append(outcome)
-            if outcome.source != "empty" and (fill := self.surface.fill_for(field, outcome.value)):
-                fills.append(fill)
-        if fills:
-            act(self.computer, FillPage(fills=tuple(fills)), why=f"fill page {number}")
-            self.report.steps += 1
-        self.read_back(page_number=number, outcomes=outcomes)
+        outcomes = [self.decide(number, field, page) for field in page.fields]
+        self.enter(number, page, outcomes, why=f"fill page {number}")
         self.report.fields.extend(outcomes)
         return outcomes
+
+    def enter(self, number: int, page: FormPage, outcomes: list[FieldOutcome], *,
+              why: str) -> None:  # fmt: skip
+        """One fill_page step for every decided value, read back; once more for any that differ."""
+        for attempt in (1, 2):
+            fills = self.fills(page, [o for o in outcomes if o.read_back_ok is not True])
+            if fills:
+                act(self.computer, FillPage(fills=tuple(fills)), why=why if attempt == 1 else
+                    f"{why}: again for values that read back differently")  # fmt: skip
+                self.report.steps += 1
+            page = self.read_back(page_number=number, outcomes=outcomes)
+            if not fills or all(o.read_back_ok for o in outcomes if o.source != "empty"):
+                return
+
+    def fills(self, page: FormPage, outcomes: list[FieldOutcome]) -> list[Fill]:
+        """Fills in page order, drop-downs last: a closing drop-down can swallow the next click."""
+        fills: list[tuple[bool, Fill]] = []
+        for outcome in outcomes:
+            field = page.field(outcome.key)
+            if field is None or outcome.source == "empty":
+                continue
+            if fill := self.surface.fill_for(field, outcome.value):
+                fills.append((field.kind == "select", fill))
+        return [fill for _, fill in sorted(fills, key=lambda item: item[0])]
 
     def decide(self, number: int, field: FormField, page: FormPage) -> FieldOutcome:
         outcome = FieldOutcome(page=number, label=field.label, key=field.key, kind=field.kind,
@@ -147,6 +163,7 @@ class _PageFiller:
         outcome.data_key = decision.data_key
         if decision.value is not None:
             outcome.value, outcome.source = decision.value, "code"
+            outcome.shown = option_text(field, decision.value)
             return outcome
         if not self.use_model:
             outcome.note = f"left for a model (none configured): {decision.note}"
@@ -157,22 +174,28 @@ class _PageFiller:
             outcome.note = f"model left it empty: {answer.reason}"
             return outcome
         outcome.value, outcome.source, outcome.note = answer.value, "model", answer.reason
+        outcome.shown = option_text(field, answer.value)
         return outcome
 
-    def read_back(self, *, page_number: int, outcomes: list[FieldOutcome]) -> None:
-        """Compare what each field holds now with what it was given (an observation)."""
-        page = self.surface.read()
-        for outcome in outcomes:
-            field = page.field(outcome.key)
-            if field is None:
-                outcome.read_back, outcome.read_back_ok = None, False
-                continue
-            outcome.read_back = field.value
-            expected = outcome.value if outcome.source != "empty" else None
-            if expected is None:
-                outcome.read_back_ok = bool(field.value) and field.value != "false"
-            else:
-                outcome.read_back_ok = same_value(field, field.value, expected)
+    def read_back(self, *, page_number: int, outcomes: list[FieldOutcome]) -> FormPage:
+        """Compare what each field holds with what it was given (an observation, polled while
+        the program behind the window catches up with the input events)."""
+        deadline = time.monotonic() + READ_BACK_WAIT_S
+        while True:
+            page = self.surface.read()
+            for outcome in outcomes:
+                field = page.field(outcome.key)
+                outcome.read_back = field.value if field else None
+                if field is None:
+                    outcome.read_back_ok = False
+                elif outcome.source == "empty":
+                    outcome.read_back_ok = bool(field.value) and field.value != "false"
+                else:
+                    outcome.read_back_ok = same_value(field, field.value, outcome.value)
+            settled = all(o.read_back_ok for o in outcomes if o.source != "empty")
+            if settled or time.monotonic() > deadline:
+                return page
+            time.sleep(0.05)
 
     def press(self, button: Button, before: FormPage) -> FormPage:
         x, y = button.box.centre
@@ -185,7 +208,6 @@ class _PageFiller:
                 outcomes: list[FieldOutcome]) -> FormPage:  # fmt: skip
         """Correct each rejected value once (code, then a model), refill, press again."""
         self.report.page_errors.extend(page.errors)
-        fills: list[Fill] = []
         by_key = {o.key: o for o in outcomes}
         for field in page.fields:
             if not field.error:
@@ -205,15 +227,11 @@ class _PageFiller:
                 continue
             outcome.value = corrected
             outcome.corrected_by = "code" if source == "code" else "model"
-            if fill := self.surface.fill_for(field, corrected):
-                fills.append(fill)
-        unexplained = not fills
-        if unexplained:
+            outcome.read_back_ok = None
+        if not any(o.read_back_ok is None for o in outcomes):
             errors = [f.error for f in page.fields if f.error] + list(page.errors)
             raise _Rejected("the page rejected the values: " + "; ".join(errors))
-        act(self.computer, FillPage(fills=tuple(fills)), why=f"correct page {number}")
-        self.report.steps += 1
-        self.read_back(page_number=number, outcomes=outcomes)
+        self.enter(number, page, outcomes, why=f"correct page {number}")
         again = self.surface.read()
         pressed = again.button(button.role) or button
         after = self.press(pressed, again)
@@ -225,6 +243,11 @@ class _PageFiller:
 
 class _Rejected(GuiAgentError):
     """The page kept rejecting values after one correction: the fill fails."""
+
+
+def option_text(field: FormField, value: str) -> str:
+    """The visible text of the option `value` names ('' for fields without options)."""
+    return next((o.label for o in field.options if o.value == value), "")
 
 
 def same_value(field: FormField, shown: str, expected: str) -> bool:

@@ -25,6 +25,7 @@ class FieldOutcome(BaseModel):
     required: bool = False
     data_key: str | None = None
     value: str = Field(default="", description="what the field was given ('' when left empty)")
+    shown: str = Field(default="", description="the option's text for a select or radio group")
     source: ValueSource = "empty"
     read_back: str | None = None
     read_back_ok: bool | None = None

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DISCOVER_JS = resources.files("skills.forms").joinpath("discover.js").read_text()
 LOAD_TIMEOUT_S = 15.0
+PAINTED_JS = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 class WebForm:
@@ -60,8 +61,16 @@ class WebForm:
                 time.sleep(0.05)
                 continue
             if url != before_url or " ".join(text.split())[:2000] != before_text:
+                self.wait_for_paint()
                 return
             time.sleep(0.05)
+
+    def wait_for_paint(self) -> None:
+        """Two animation frames: what the DOM says is on screen has been painted."""
+        from playwright.sync_api import Error
+
+        with contextlib.suppress(Error):
+            self.page.evaluate(PAINTED_JS)
 
     def bring_to_front(self) -> None:
         self.page.bring_to_front()
@@ -69,7 +78,10 @@ class WebForm:
 
 @contextlib.contextmanager
 def open_web_form(cdp_url: str, *, url: str | None = None) -> Iterator[WebForm]:
-    """Connect to Chromium at `cdp_url` and yield the tab showing `url` (opened if absent)."""
+    """Connect to Chromium at `cdp_url`; yield its front tab, first opening `url` in it if given.
+
+    Opening `url` is setup the caller asked for (like `--url`), not a step of the fill.
+    """
     from playwright.sync_api import Error, sync_playwright
 
     try:
@@ -77,17 +89,17 @@ def open_web_form(cdp_url: str, *, url: str | None = None) -> Iterator[WebForm]:
             browser = playwright.chromium.connect_over_cdp(cdp_url, timeout=30_000)
             context = browser.contexts[0] if browser.contexts else browser.new_context()
             pages = [p for p in context.pages if not p.url.startswith("devtools://")]
-            page = next((p for p in pages if url and p.url.rstrip("/") == url.rstrip("/")), None)
-            if page is None and url is not None:
-                page = pages[0] if pages and pages[0].url in ("about:blank", "") else context.new_page()
+            if url is not None:
+                page = pages[0] if pages else context.new_page()
                 page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_S * 1000)
-            if page is None:
-                if not pages:
-                    raise EnvError("the browser has no open page with a form")
+            elif pages:
                 page = pages[-1]
+            else:
+                raise EnvError("the browser has no open page with a form")
             page.bring_to_front()
-            page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            yield WebForm(page)
+            form = WebForm(page)
+            form.wait_for_paint()
+            yield form
     except Error as exc:
         raise EnvError(f"CDP connection to {cdp_url} failed: {exc.message}") from exc
 
