@@ -223,7 +223,7 @@ class _PageFiller:
                 proposal = correct_value(field, rejected, field.error, self.data)
                 self.report.model_calls += 1
                 corrected, source = proposal.value, "model"
-            if corrected is None or corrected == rejected:
+            if not corrected or not corrected.strip() or corrected == rejected:
                 continue
             outcome.value = corrected
             outcome.corrected_by = "code" if source == "code" else "model"

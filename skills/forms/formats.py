@@ -94,8 +94,9 @@ def shape_like(value: str, example: str) -> str | None:
     if len(example_digits) < 3 or re.search(r"[A-Za-z]", example):
         return None
     digits = digits_only(value)
-    if len(digits) > len(example_digits):
-        digits = digits[-len(example_digits) :]
+    extra = len(digits) - len(example_digits)
+    if extra > 0 and _has_country_code(value, digits[:extra]):
+        digits = digits[extra:]
     if len(digits) != len(example_digits):
         return None
     out, index = [], 0
@@ -106,6 +107,12 @@ def shape_like(value: str, example: str) -> str | None:
         else:
             out.append(char)
     return "".join(out)
+
+
+def _has_country_code(value: str, leading: str) -> bool:
+    """Whether the extra leading digits are an international prefix ('+44', '0044', '1 ')."""
+    start = value.strip()
+    return start.startswith(("+", "00")) or (leading == "1" and len(leading) == 1)
 
 
 PHONE_TEMPLATES = ("ddd-ddd-dddd", "(ddd) ddd-dddd", "ddd ddd dddd", "ddd.ddd.dddd", "dddddddddd")
@@ -145,9 +152,13 @@ def correct_by_rule(value: str, error: str) -> str | None:
     lowered = message.lower()
     if count or "digits only" in lowered or "only digits" in lowered or "numbers only" in lowered:
         digits = digits_only(value)
-        if count and len(digits) > int(count.group(1)):
-            digits = digits[-int(count.group(1)) :]
-        return digits if digits and digits != value else None
+        wanted = int(count.group(1)) if count else len(digits)
+        extra = len(digits) - wanted
+        if extra > 0 and _has_country_code(value, digits[:extra]):
+            digits = digits[extra:]
+        if len(digits) != wanted:
+            return None
+        return digits if digits != value else None
     if "no spaces" in lowered or "without spaces" in lowered:
         return re.sub(r"\s+", "", value) if " " in value else None
     if "upper" in lowered or "capital" in lowered:
