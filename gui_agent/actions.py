@@ -22,6 +22,7 @@ MAX_TEXT_CHARS = 2000
 MAX_WAIT_SECONDS = 10.0
 MAX_SCROLL_AMOUNT = 30
 MAX_SHELL_CHARS = 4000
+MAX_FILL_PAUSE_S = 2.0
 
 MODIFIER_KEYS = frozenset({"ctrl", "shift", "alt", "super"})
 NAMED_KEYS = frozenset(
@@ -142,7 +143,9 @@ class Fill(_Action):
 
     With `replace=False` nothing is selected or deleted first: the click and the typed text
     only (a checkbox or radio button is `Fill(x, y, text="", replace=False)`, a plain click;
-    a drop-down list is a click that opens it and the option's text plus Enter).
+    a drop-down list is a click that opens it and the option's text plus Enter). `pause_s`
+    waits after the click and again after the typing, for a list that opens on the click and
+    closes on Enter (a click sent while it closes is lost).
     """
 
     kind: Literal["fill"] = "fill"
@@ -150,6 +153,7 @@ class Fill(_Action):
     y: int
     text: str
     replace: bool = True
+    pause_s: float = 0.0
 
 
 class FillPage(_Action):
@@ -248,6 +252,8 @@ def validate(action: Action, *, width: int, height: int, allow_shell: bool = Fal
         case Fill():
             _check_point(action.x, action.y, width, height)
             _check_text(action.text)
+            if not 0 <= action.pause_s <= MAX_FILL_PAUSE_S:
+                raise ActionRejected(f"fill pause of {action.pause_s}s not in 0..{MAX_FILL_PAUSE_S}")
         case FillPage():
             if not action.fills:
                 raise ActionRejected("fill_page with no fills")

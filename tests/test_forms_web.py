@@ -16,11 +16,16 @@ from click.testing import CliRunner
 
 from gui_agent.cli import main
 from gui_agent.computers.sandbox import SandboxDesktop
+from gui_agent.episode import EpisodeStatus
+from gui_agent.loop import Episode, run_episode
 from gui_agent.models.scripted import FunctionModel
-from skills.forms import FillReport, fill_form
+from gui_agent.policy import Policy
+from skills.base import SkillResult, SkillStatus
+from skills.forms import FillReport, fill_form, run_forms
+from skills.forms.consent import always_yes
 from skills.forms.demo.server import PHONE_ERROR, DemoFormServer, data_file
-from skills.forms.steps import always_yes
 from skills.forms.web import open_web_form
+from skills.routes import FormsParams
 from tests.models.forms_model import respond
 
 pytestmark = pytest.mark.gui
@@ -116,6 +121,33 @@ def test_submitting_without_consent_is_blocked_and_nothing_is_sent(
     assert report.status == "blocked" and not report.submitted
     assert asked == ["Submit the form ('Submit application')?"]
     assert len(server.submissions) == before
+
+
+@pytest.mark.parametrize("consent", [True, False])
+def test_run_forms_in_an_episode_counts_its_steps_and_asks_the_policy(
+    sandbox: SandboxDesktop, server: DemoFormServer, consent: bool
+) -> None:
+    results: list[SkillResult] = []
+
+    def body(episode: Episode) -> EpisodeStatus:
+        params = FormsParams(url=server.url, fields=DATA, submit=True)
+        results.append(run_forms(episode.goal, episode.computer, params=params))
+        return EpisodeStatus.DONE
+
+    before = len(server.submissions)
+    with open_web_form(sandbox.cdp_url, url="about:blank"):
+        pass  # the form is not open yet: the skill opens it with counted steps
+    episode = run_episode("sign Ada up for the club", sandbox, body, name="solve",
+                          model=FunctionModel(respond),
+                          policy=Policy(confirm=lambda action: consent))  # fmt: skip
+    [result] = results
+    assert result.status == (SkillStatus.DONE if consent else SkillStatus.BLOCKED), result.summary
+    assert len(server.submissions) == before + (1 if consent else 0)
+    kinds = [step.action["kind"] for step in episode.steps]
+    assert kinds[:2] == ["key", "type"]  # ctrl+l, the URL: counted like every other step
+    assert len(kinds) == (10 if consent else 9), [(s.description, s.observation) for s in episode.steps]
+    assert {step.source for step in episode.steps} == {"forms.run_forms", "forms.fill_form"}
+    assert episode.model_calls == 1  # the free-text question, with the episode's model
 
 
 # -- the command line (each run starts its own sandbox, as a user's would) --------------------

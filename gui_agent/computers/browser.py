@@ -337,6 +337,9 @@ class BrowserComputer:
     def _fill(self, fill: Fill, events: list[str]) -> None:
         self.page.mouse.click(fill.x, fill.y)
         events.append(f"mouse.click {fill.x},{fill.y}")
+        if fill.pause_s:
+            time.sleep(fill.pause_s)
+            events.append(f"sleep {fill.pause_s:g}s")
         if fill.replace:
             self.page.keyboard.press("Control+KeyA")
             events.append("keyboard.press Control+KeyA")
@@ -345,6 +348,9 @@ class BrowserComputer:
         elif fill.replace:
             self.page.keyboard.press("Backspace")
             events.append("keyboard.press Backspace")
+        if fill.pause_s:
+            time.sleep(fill.pause_s)
+            events.append(f"sleep {fill.pause_s:g}s")
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "running" if self._page else "not started"

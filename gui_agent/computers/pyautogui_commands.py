@@ -106,12 +106,16 @@ def commands_for(action: Action) -> list[str]:
             return [hotkey(action.keys)]
         case Fill():
             click = f"pyautogui.click(x={action.x:d}, y={action.y:d})"
+            if action.pause_s:
+                click += f"; time.sleep({action.pause_s:g})"
+            after = [f"time.sleep({action.pause_s:g})"] if action.pause_s else []
             if not action.replace:
-                return [click, write(action.text)] if action.text else [click]
+                return [click, write(action.text), *after] if action.text else [click, *after]
             return [
                 click,
                 hotkey("ctrl+a"),
                 write(action.text) if action.text else "pyautogui.press('delete')",
+                *after,
             ]
         case FillPage():
             return [command for fill in action.fills for command in commands_for(fill)]

@@ -149,12 +149,20 @@ class XInputExecutor:
 
     def _fill(self, fill: Fill, events: list[str]) -> None:
         self._click(fill.x, fill.y, LEFT, 1, events)
+        if fill.pause_s:
+            self._display.sync()
+            events.append(f"sleep {fill.pause_s:g}s")
+            time.sleep(fill.pause_s)
         if fill.replace:
             self._key_combo("ctrl+a", events)
         if fill.text:
             self._type(fill.text, events)
         elif fill.replace:
             self._key_combo("backspace", events)
+        if fill.pause_s:
+            self._display.sync()
+            events.append(f"sleep {fill.pause_s:g}s")
+            time.sleep(fill.pause_s)
 
     # -- pointer -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from skills.forms.fields import FormField, FormPage
 from skills.forms.filling import fill_form
 from skills.forms.mapping import Decision, choose_value
 from skills.forms.outcome import FieldOutcome, FillReport
+from skills.forms.skill import run_forms
 
 __all__ = [
     "Decision",
@@ -18,4 +19,5 @@ __all__ = [
     "FormPage",
     "choose_value",
     "fill_form",
+    "run_forms",
 ]

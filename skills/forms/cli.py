@@ -16,11 +16,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from gui_agent.computers.base import Computer
 from gui_agent.errors import GuiAgentError
 from gui_agent.models.base import Model
+from skills.forms.consent import always_yes, ask_on_terminal
 from skills.forms.outcome import FillReport
-from skills.forms.runs import RowRun, pick_model, run_rows
-from skills.forms.steps import always_yes, ask_on_terminal
+from skills.forms.runs import RowRun, SurfaceOpener, pick_model, run_rows
 
 console = Console(stderr=True)
 stdout = Console()
@@ -79,7 +80,8 @@ def fill(url: str | None, app_command: str | None, data_path: Path, yes: bool, m
 
 
 @contextmanager
-def _surface_opener(url: str | None, app_command: str | None) -> Iterator[tuple[object, object, str]]:
+def _surface_opener(url: str | None,
+                    app_command: str | None) -> Iterator[tuple[Computer, SurfaceOpener, str]]:  # fmt: skip
     from gui_agent.computers.sandbox import SandboxDesktop
 
     if url is not None:

@@ -22,12 +22,13 @@ from gui_agent.computers.base import Computer
 from gui_agent.errors import GuiAgentError, PolicyBlocked
 from gui_agent.loop import status_for, total_usage
 from gui_agent.models.base import Model
+from skills.base import act
+from skills.forms.consent import Confirm, ask_on_terminal
 from skills.forms.fields import Button, FormField, FormPage
 from skills.forms.formats import correct_by_rule, parse_number
 from skills.forms.mapping import choose_value
 from skills.forms.outcome import FieldOutcome, FillReport, FillStatus
 from skills.forms.questions import answer_field, correct_value
-from skills.forms.steps import Confirm, act, ask_on_terminal
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 10
@@ -52,12 +53,13 @@ def fill_form(
     submit: bool = False,
     confirm: Confirm = ask_on_terminal,
     model: Model | str | None = None,
+    ask_model: bool | None = None,
     target: str = "",
 ) -> FillReport:
     """Fill every page of the form on `surface` from `data`; submit only with consent.
 
-    Without `model` no model is ever called: fields code cannot decide stay empty and are
-    listed as such. Ends `done` (every required field filled and read back; submitted if
+    Without `model` no model is ever called (unless `ask_model=True`: then the context's
+    model, as inside an episode): fields code cannot decide stay empty and are listed as such. Ends `done` (every required field filled and read back; submitted if
     asked), `failed` (naming what is missing or rejected), `blocked` (consent refused), or the
     status of the error that stopped it.
     """
@@ -68,7 +70,8 @@ def fill_form(
     try:
         with chosen, ctx.frame("forms.fill_form", arguments={"data keys": sorted(data),
                                                              "target": target}) as node:  # fmt: skip
-            filler = _PageFiller(data, computer, surface, report, use_model=model is not None)
+            asking = model is not None if ask_model is None else ask_model
+            filler = _PageFiller(data, computer, surface, report, use_model=asking)
             report.status, report.reason = filler.run(submit=submit, confirm=confirm)
             node.output = report.summary_line()
     except _Rejected as exc:
@@ -144,17 +147,20 @@ class _PageFiller:
             page = self.read_back(page_number=number, outcomes=outcomes)
             if not fills or all(o.read_back_ok for o in outcomes if o.source != "empty"):
                 return
+            differing = [(o.label, o.value, o.read_back) for o in outcomes if o.read_back_ok is False]
+            log.info("page %d: read back differs for %s", number, differing)
 
     def fills(self, page: FormPage, outcomes: list[FieldOutcome]) -> list[Fill]:
-        """Fills in page order, drop-downs last: a closing drop-down can swallow the next click."""
-        fills: list[tuple[bool, Fill]] = []
+        """One Fill per field that needs one, bottom of the page first: the list a field opens
+        while typed into (autofill, a drop-down) drops below it, over fields already filled."""
+        fills: list[Fill] = []
         for outcome in outcomes:
             field = page.field(outcome.key)
             if field is None or outcome.source == "empty":
                 continue
             if fill := self.surface.fill_for(field, outcome.value):
-                fills.append((field.kind == "select", fill))
-        return [fill for _, fill in sorted(fills, key=lambda item: item[0])]
+                fills.append(fill)
+        return sorted(fills, key=lambda fill: (-fill.y, fill.x))
 
     def decide(self, number: int, field: FormField, page: FormPage) -> FieldOutcome:
         outcome = FieldOutcome(page=number, label=field.label, key=field.key, kind=field.kind,

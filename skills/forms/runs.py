@@ -20,10 +20,10 @@ from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import GuiAgentError
 from gui_agent.models.base import Model
 from gui_agent.trace import TraceWriter
+from skills.forms.consent import Confirm
 from skills.forms.data import Row
 from skills.forms.filling import FormSurface, fill_form
 from skills.forms.outcome import FillReport
-from skills.forms.steps import Confirm
 
 
 @dataclass

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 DISCOVER_JS = resources.files("skills.forms").joinpath("discover.js").read_text()
 LOAD_TIMEOUT_S = 15.0
+LIST_OPEN_PAUSE_S = 0.3
+"""A drop-down list opens a moment after the click; keys typed before it shows are lost."""
 PAINTED_JS = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
@@ -42,6 +44,10 @@ class WebForm:
         except Error as exc:
             raise EnvError(f"reading the form over CDP failed: {exc.message}") from exc
         return page_from_dom(raw)
+
+    @property
+    def url(self) -> str:
+        return str(self.page.url)
 
     def fill_for(self, field: FormField, value: str) -> Fill | None:
         return fill_for(field, value)
@@ -143,7 +149,8 @@ def fill_for(field: FormField, value: str) -> Fill | None:
     x, y = field.box.centre
     match field.kind:
         case "text" | "textarea" | "number":
-            return Fill(x=x, y=y, text=value)
+            # Tab ends the edit: it closes an autofill list that would cover the next field.
+            return Fill(x=x, y=y, text=value + "\t")
         case "date":
             date = parse_date(value)
             if date is None:
@@ -156,7 +163,8 @@ def fill_for(field: FormField, value: str) -> Fill | None:
             option = next((o for o in field.options if o.value == value), None)
             if option is None or field.value == value:
                 return None
-            return Fill(x=x, y=y, text=option.label + "\n", replace=False)
+            return Fill(x=x, y=y, text=option.label + "\n", replace=False,
+                        pause_s=LIST_OPEN_PAUSE_S)  # fmt: skip
         case "checkbox":
             return None if field.value == value else Fill(x=x, y=y, text="", replace=False)
         case "radio":

@@ -1,0 +1,64 @@
+"""`run_forms`: the router's entry point for goals that fill in a web form.
+
+The goal's field values come in `params` (extracted once by the router). The form is the front
+browser tab (reached over CDP); if the goal names another page, the skill opens it with two
+counted steps (focus the address bar, type the URL). Submitting needs the episode policy's
+consent; without it the skill ends BLOCKED after filling, with nothing submitted.
+"""
+
+from __future__ import annotations
+
+from gui_agent import context as ctx
+from gui_agent.actions import Click, Key, Type
+from gui_agent.computers.base import Computer, HasCDP
+from gui_agent.errors import GuiAgentError
+from skills.base import SkillResult, SkillStatus, act, observe
+from skills.forms.consent import episode_consent
+from skills.forms.filling import fill_form
+from skills.forms.outcome import FillReport
+from skills.forms.web import open_web_form
+from skills.routes import FormsParams
+
+
+def run_forms(goal: str, computer: Computer, *, params: FormsParams) -> SkillResult:
+    """Fill the form the goal is about with the values it states; submit if asked and allowed."""
+    with ctx.frame("forms.run_forms", arguments={"goal": goal, "params": params}) as node:
+        result = _run(computer, params)
+        node.summary = result.summary_line()
+        return result
+
+
+def _run(computer: Computer, params: FormsParams) -> SkillResult:
+    if not params.fields:
+        return SkillResult(SkillStatus.HANDOFF, "the goal states no field values to fill")
+    if not isinstance(computer, HasCDP):
+        return SkillResult(SkillStatus.HANDOFF, "no browser reachable over CDP here")
+    try:
+        cdp_url = computer.cdp_url
+    except GuiAgentError as exc:
+        return SkillResult(SkillStatus.HANDOFF, f"no browser reachable over CDP: {exc.message}")
+    with open_web_form(cdp_url) as form:
+        if params.url and form.url.rstrip("/") != params.url.rstrip("/"):
+            before = form.read()
+            act(computer, Key(keys="ctrl+l"), why="focus the address bar")
+            act(computer, Type(text=params.url + "\n"), why=f"open {params.url}")
+            form.wait_for_change(before)
+        observe("form page", form.url)
+        # The policy is asked about a click on the submit control; its place is not needed.
+        consent = episode_consent(Click(x=0, y=0))
+        report = fill_form(params.fields, computer, form, submit=params.submit,
+                           confirm=consent, ask_model=True, target=form.url)  # fmt: skip
+    return _result(report)
+
+
+def _result(report: FillReport) -> SkillResult:
+    line = report.summary_line()
+    match report.status:
+        case "done":
+            return SkillResult(SkillStatus.DONE, line)
+        case "blocked":
+            return SkillResult(SkillStatus.BLOCKED, line)
+        case "failed" | "max_steps":
+            return SkillResult(SkillStatus.HANDOFF, line)
+        case "env_error" | "model_error":
+            return SkillResult(SkillStatus.FAILED, line)
