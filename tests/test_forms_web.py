@@ -145,9 +145,10 @@ def test_run_forms_in_an_episode_counts_its_steps_and_asks_the_policy(
     assert len(server.submissions) == before + (1 if consent else 0)
     kinds = [step.action["kind"] for step in episode.steps]
     assert kinds[:2] == ["key", "type"]  # ctrl+l, the URL: counted like every other step
-    assert len(kinds) == (10 if consent else 9), [(s.description, s.observation) for s in episode.steps]
+    # Refused, the gate stops the first press that submits a form (page 1's Next).
+    assert len(kinds) == (10 if consent else 3), (result.summary, [s.description for s in episode.steps])
     assert {step.source for step in episode.steps} == {"forms.run_forms", "forms.fill_form"}
-    assert episode.model_calls == 1  # the free-text question, with the episode's model
+    assert episode.model_calls == (1 if consent else 0)  # the free text, the episode's model
 
 
 # -- the command line (each run starts its own sandbox, as a user's would) --------------------

@@ -2,18 +2,19 @@
 
 The goal's field values come in `params` (extracted once by the router). The form is the front
 browser tab (reached over CDP); if the goal names another page, the skill opens it with two
-counted steps (focus the address bar, type the URL). Submitting needs the episode policy's
-consent; without it the skill ends BLOCKED after filling, with nothing submitted.
+counted steps (focus the address bar, type the URL). Every press that submits a form (Next
+and Submit alike) passes the episode policy's gate inside `act`; a refusal ends the skill
+BLOCKED with nothing sent.
 """
 
 from __future__ import annotations
 
 from gui_agent import context as ctx
-from gui_agent.actions import Click, Key, Type
+from gui_agent.actions import Key, Type
 from gui_agent.computers.base import Computer, HasCDP
 from gui_agent.errors import GuiAgentError
 from skills.base import SkillResult, SkillStatus, act, observe
-from skills.forms.consent import episode_consent
+from skills.forms.consent import always_yes
 from skills.forms.filling import fill_form
 from skills.forms.outcome import FillReport
 from skills.forms.web import open_web_form
@@ -44,10 +45,9 @@ def _run(computer: Computer, params: FormsParams) -> SkillResult:
             act(computer, Type(text=params.url + "\n"), why=f"open {params.url}")
             form.wait_for_change(before)
         observe("form page", form.url)
-        # The policy is asked about a click on the submit control; its place is not needed.
-        consent = episode_consent(Click(x=0, y=0))
+        # Consent is the policy's: its gate in `act` sees each press that submits a form.
         report = fill_form(params.fields, computer, form, submit=params.submit,
-                           confirm=consent, ask_model=True, target=form.url)  # fmt: skip
+                           confirm=always_yes, ask_model=True, target=form.url)  # fmt: skip
     return _result(report)
 
 
