@@ -48,6 +48,7 @@ from gui_agent.models.base import (
 )
 from gui_agent.models.schemas import output_schema
 from gui_agent.trace import current_trace
+from gui_agent.untrusted import UNTRUSTED_NOTE, Untrusted, fence
 from gui_agent.vault import redact
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,7 @@ class AgenticFunction(Generic[P, R]):
         parts: list[Part] = []
         context_text = redact(context_text)
         text = [context_text + "\n", "# Arguments"] if context_text else ["# Arguments"]
+        noted = False
         for name, value in arguments.items():
             if ctx.is_secret_name(name):
                 text.append(f"{name}: [redacted]")
@@ -187,6 +189,11 @@ class AgenticFunction(Generic[P, R]):
                 parts.append(TextPart("\n".join(text)))
                 parts.append(image)
                 text = []
+            elif isinstance(value, Untrusted):
+                if not noted:  # said once, before the first fenced value
+                    text.append(UNTRUSTED_NOTE)
+                    noted = True
+                text.append(f"{name}: {redact(fence(value))}")
             else:
                 text.append(f"{name}: {redact(ctx.render_value(value))}")
         if text:

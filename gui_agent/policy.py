@@ -40,7 +40,9 @@ from gui_agent.actions import (
     describe,
     normalize_keys,
 )  # fmt: skip
+from gui_agent.allowlist import Allowlist
 from gui_agent.errors import ActionRejected, PolicyBlocked
+from gui_agent.shell_reach import hosts_named, network_tools
 from gui_agent.vault import Vault
 
 SUBMIT_KEYS = frozenset({("enter",), ("ctrl", "enter")})
@@ -156,6 +158,7 @@ class Policy:
     `approval`, a `confirm` means ASK and no `confirm` means YES (the library's default; the
     command line chooses ASK or DENY unless `--yes`). `on_event` also receives every GuardEvent.
     `vault` holds the run's secrets: `reveal` them into an action only as it is executed.
+    `allowlist` (when set) also bounds the hosts a shell command may name (shell_reach.py).
     """
 
     def __init__(
@@ -167,8 +170,10 @@ class Policy:
         denied_shell: tuple[str, ...] = DENIED_SHELL,
         on_event: Callable[[GuardEvent], None] | None = None,
         vault: Vault | None = None,
+        allowlist: Allowlist | None = None,
     ) -> None:
         self.vault = vault or Vault()
+        self.allowlist = allowlist or Allowlist()
         if approval is None:
             approval = Approval.ASK if confirm is not None else Approval.YES
         self.approval = approval
@@ -200,9 +205,23 @@ class Policy:
                     self.record(GuardEvent("shell_policy", describe(action), "blocked",
                                            f"denied pattern {pattern}"))  # fmt: skip
                     raise ActionRejected(f"shell command refused by policy ({pattern})")
+            self._check_reach(action)
         reason = irreversible_reason(action, facts)
         if reason is not None:
             self.gate(describe(action), reason=reason, action=action)
+
+    def _check_reach(self, action: Shell) -> None:
+        """A command may not name hosts off the allowlist, nor send a secret over the network."""
+        outside = [h for h in hosts_named(action.command) if not self.allowlist.host_allowed(h)]
+        if self.allowlist.active and outside:
+            self.record(GuardEvent("allowlist", describe(action), "blocked",
+                                   f"names {outside[0]}, not on the allowlist"))  # fmt: skip
+            raise ActionRejected(f"the command names {outside[0]}, which is not on the allowlist")
+        if self.vault.placeholders_in(action.command) and network_tools(action.command):
+            self.record(GuardEvent("secrets", describe(action), "blocked",
+                                   "a secret placeholder in a command that uses the network"))  # fmt: skip
+            raise ActionRejected("a secret may be typed into the desktop, not sent by a command "
+                                 "that uses the network")  # fmt: skip
 
     def gate(self, attempted: str, *, reason: str, action: Action | None = None) -> None:
         """Let an irreversible step through or raise PolicyBlocked; the decision is recorded."""

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from gui_agent.actions import Action, describe
 from gui_agent.allowlist import Allowlist
 from gui_agent.computers.base import Computer, HasCDP
 from gui_agent.computers.network_guard import NetworkGuard
@@ -59,9 +60,11 @@ class Safety:
         if interactive is None:
             interactive = sys.stdin.isatty() and sys.stderr.isatty()
         approval = Approval.YES if assume_yes else (Approval.ASK if interactive else Approval.DENY)
+        allowlist = Allowlist.of(list(allow_domains))
         policy = Policy(approval=approval, ask=_ask_at_terminal if interactive else None,
-                        vault=vault)  # fmt: skip
-        return cls(policy=policy, allowlist=Allowlist.of(list(allow_domains)))
+                        confirm=_confirm_for(approval, interactive), vault=vault,
+                        allowlist=allowlist)  # fmt: skip
+        return cls(policy=policy, allowlist=allowlist)
 
     def goal_for_model(self, goal: str) -> str:
         note = self.policy.vault.prompt_note()
@@ -70,6 +73,15 @@ class Safety:
 
 def _ask_at_terminal(question: str) -> bool:
     return click.confirm(question, default=False, err=True)
+
+
+def _confirm_for(approval: Approval, interactive: bool) -> Callable[[Action], bool] | None:
+    """`Policy.confirm` for skills with their own gate and provider safety checks."""
+    if approval is Approval.YES:
+        return lambda action: True
+    if approval is Approval.ASK and interactive:
+        return lambda action: _ask_at_terminal(f"Allow {describe(action)}?")
+    return None
 
 
 def guard_computer(computer: Computer, safety: Safety, *, start_url: str | None) -> NetworkGuard | None:

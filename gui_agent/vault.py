@@ -78,6 +78,10 @@ class Vault:
         return (f"Secrets are available only as placeholders: {names}. To enter one, type the "
                 "placeholder exactly; the program types the real value.")  # fmt: skip
 
+    def placeholders_in(self, text: str) -> list[str]:
+        """The names of this vault's secrets whose placeholder appears in `text`."""
+        return [name for name in self.values if placeholder(name) in text]
+
     def reveal_text(self, text: str) -> str:
         for name, value in self.values.items():
             text = text.replace(placeholder(name), value)

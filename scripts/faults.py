@@ -25,7 +25,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fault_cases import MISSING, REPORT_ENV  # noqa: E402
+from tests.fault_cases import FAULT_CASES, MISSING, REPORT_ENV  # noqa: E402
 
 STATE_STYLE = {"pass": "green", "fail": "red", "skipped": "yellow", "not run": "dim"}
 
@@ -47,6 +47,11 @@ def main() -> int:
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest after --")
     options = parser.parse_args()
     records, code = run_suite(options.pytest_args)
+    seen = {record["nodeid"] for record in records}
+    if not options.pytest_args:  # a full run: a listed test that did not run is reported
+        records += [{"group": g, "case": c, "expected": e, "state": "not run", "nodeid": nodeid,
+                     "observed": f"listed test did not run: {nodeid}"}
+                    for nodeid, (g, c, e) in FAULT_CASES.items() if nodeid not in seen]  # fmt: skip
     records += [{"group": g, "case": c, "expected": e, "observed": "no automated test yet",
                  "state": "not run", "nodeid": ""} for g, c, e in MISSING]  # fmt: skip
     if options.group:
@@ -64,6 +69,8 @@ def main() -> int:
     totals = Counter(record["state"] for record in records)
     summary = ", ".join(f"{totals[state]} {state}" for state in STATE_STYLE if totals[state])
     console.print(f"{len(records)} cases: {summary}")
+    if code not in (0, 1, 5):
+        console.print(f"[red]pytest exited with code {code} (a collection or usage error)[/red]")
     return 1 if totals["fail"] or code not in (0, 5) else 0
 
 

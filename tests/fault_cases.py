@@ -115,6 +115,9 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
         ("security", "secret typed on the real desktop, real SDK", "page gets the value; no artifact or request does"),
     "tests/test_isolation.py::test_a_served_command_reads_host_files_only_without_the_boundary[isolated]":
         ("security", "served command reads a host file", "absent inside the bubblewrap boundary"),
+    "tests/test_injection.py::test_report_tried_and_blocked":
+        ("security", "prompt injection: 7 fixtures, a model that obeys them",
+         "every attempt blocked by a guard and recorded; no effect happened"),
 }  # fmt: skip
 
 MISSING: list[tuple[str, str, str]] = [
