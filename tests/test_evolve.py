@@ -185,3 +185,27 @@ def test_a_broken_stored_module_falls_back_to_the_model(home: Path) -> None:
                    kind="stabilize", date=store.now())  # fmt: skip
     with use_model(FunctionModel(lambda r: "even")):
         assert parity(3) == "even"  # answered by the model, with a warning, not a crash
+
+
+def test_a_project_in_the_working_folder_evolves_from_the_command_line(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a user runs it: their module and tests in the current folder (here under /tmp)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "shouting.py").write_text(
+        "from gui_agent.agentic import agentic\n\n\n@agentic\ndef shout(text: str) -> str:\n"
+        '    """Return the text in capitals with an exclamation mark."""\n')  # fmt: skip
+    (project / "check_shouting.py").write_text(
+        "from shouting import shout\n\n\ndef test_shout(tmp_path):\n"
+        "    (tmp_path / 'scratch').write_text('ok')\n    assert shout('hi') == 'HI!'\n")  # fmt: skip
+    (project / "meta.py").write_text(
+        "def respond(request):\n    return {'kind': 'stabilize', 'rationale': 'capitals',\n"
+        "            'code': 'def shout(text):\\n    return text.upper() + \"!\"\\n'}\n")  # fmt: skip
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(project))])
+    result = CliRunner().invoke(main, ["evolve", "shouting:shout", "--tests", "check_shouting.py",
+                                       "--model", "python:meta.py:respond"])  # fmt: skip
+    unregister_stabilized("shout")
+    assert result.exit_code == 0, result.output
+    assert (home / "stabilized" / "shouting.shout.py").is_file()

@@ -5,14 +5,19 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
+import sys
 
 from gui_agent.agentic import AgenticFunction
 from gui_agent.errors import ConfigError
 
 
 def resolve_target(spec: str) -> AgenticFunction[..., object]:
-    """Import `MODULE:FUNCTION`; ConfigError unless it names an @agentic function."""
+    """Import `MODULE:FUNCTION` (from the working folder too, as `python -m` would);
+    ConfigError unless it names an @agentic function."""
     module_name, _, attribute = spec.partition(":")
+    if os.getcwd() not in sys.path:  # the console script's path lacks it
+        sys.path.insert(0, os.getcwd())
     if not module_name or not attribute:
         raise ConfigError(f"target {spec!r} must look like MODULE:FUNCTION")
     try:

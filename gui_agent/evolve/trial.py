@@ -6,8 +6,8 @@ interpreter (`sys.executable`), so it sees the same installed packages; the work
 PYTHONPATH carry over so the target's module imports the same way.
 
 The candidate is code a model wrote. With bubblewrap installed (`isolate=True`, the default)
-the child runs in its own namespaces: every file read-only but the scratch folder and a private
-/tmp, no network but its own loopback, its processes ended with it. Without bwrap it runs as a
+the child runs in its own namespaces: every file read-only but the scratch folder (its TMPDIR),
+no network but its own loopback, its processes ended with it. Without bwrap it runs as a
 plain child process and the trial output says so.
 """
 
@@ -51,9 +51,11 @@ def boundary(scratch: str) -> list[str] | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return None
+    # No tmpfs over /tmp: a project living under /tmp must stay visible. Temporary files go to
+    # the scratch folder instead (TMPDIR), the one writable place.
     return [bwrap, "--die-with-parent", "--unshare-all", "--ro-bind", "/", "/",
-            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            "--bind", scratch, scratch, "--chdir", os.getcwd(), "--"]  # fmt: skip
+            "--dev", "/dev", "--proc", "/proc", "--bind", scratch, scratch,
+            "--setenv", "TMPDIR", scratch, "--chdir", os.getcwd(), "--"]  # fmt: skip
 
 
 def run_trial(target: str, module_text: str, *, tests: list[Path], cases: list[MarkedCase],
