@@ -232,6 +232,11 @@ def test_the_report_in_chromium(report: Path, chromium_page: Any) -> None:
     assert step_node.count() == 1 and not perceive.is_visible()
     step_node.locator(":scope > summary").click()
     assert perceive.is_visible()
+    # a step links to its node: following the link opens every ancestor on the way
+    page.click("#collapse-all")
+    page.click("#step-3 a.tree-link")
+    third = page.locator('#calltree details.node[data-path="run_task#0/step#2"]')
+    assert third.locator(":scope > summary").is_visible() and third.get_attribute("open") == ""
     page.click("#collapse-all")
     assert not step_node.locator(":scope > summary").is_visible() or not perceive.is_visible()
     page.click("#expand-all")

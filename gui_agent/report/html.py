@@ -8,6 +8,7 @@ small script only adds "expand all" / "collapse all" and full-size screenshots o
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -46,6 +47,7 @@ table.totals th{background:#eef}
  background:#000d;z-index:10;cursor:zoom-out}
 .step .noimg{padding:40px;text-align:center;color:#777;border:1px dashed #bbc}
 .step dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:8px 0}
+.step h3 a{font-size:12px;font-weight:normal;margin-left:8px}
 .step dt{color:#667}.step dd{margin:0;overflow-wrap:anywhere}
 .o-rejected{color:#d9363e}.o-no{color:#e08a00}
 details.node{margin-left:18px;border-left:2px solid #dde;padding-left:6px}
@@ -65,6 +67,11 @@ function setAll(open){document.querySelectorAll('#calltree details').forEach(
 var ex=document.getElementById('expand-all'),co=document.getElementById('collapse-all');
 if(ex){ex.addEventListener('click',function(){setAll(true);});}
 if(co){co.addEventListener('click',function(){setAll(false);});}
+document.querySelectorAll('a.tree-link').forEach(function(link){
+  link.addEventListener('click',function(){
+    var node=document.getElementById(link.getAttribute('href').slice(1));
+    for(var d=node;d;d=d.parentElement){if(d.tagName==='DETAILS'){d.open=true;}}
+  });});
 document.querySelectorAll('.step img').forEach(function(img){
   img.addEventListener('click',function(){img.classList.toggle('zoomed');});});
 """
@@ -198,7 +205,7 @@ def _fact(key: str, value: str, css: str = "") -> str:
     return f"<dt>{_e(key)}</dt><dd{cls}>{_e(value)}</dd>"
 
 
-def _step(view: RunView, step: StepView) -> str:
+def _step(view: RunView, step: StepView, *, tree_paths: set[str]) -> str:
     image = step_image(view, step)
     picture = (f'<img alt="step {step.index}" src="{png_data_uri(image)}">' if image is not None
                else '<div class="noimg">no screenshot recorded for this step</div>')  # fmt: skip
@@ -223,11 +230,18 @@ def _step(view: RunView, step: StepView) -> str:
     rows += [("time", _seconds(step.duration_s)), ("tokens", f"{step.tokens:,}"),
              ("cost", _money(step.cost_usd))]  # fmt: skip
     facts = "".join(_fact(k, v, outcome_class if k == "outcome" else "") for k, v in rows)
+    link = (f' <a class="tree-link" href="#{node_anchor(step.path or "")}">in the call tree</a>'
+            if step.path in tree_paths else "")  # fmt: skip
     return (f'<article class="step" id="step-{step.index}" data-step="{step.index}">'
-            f"<div>{picture}</div><div><h3>Step {step.index}</h3><dl>{facts}</dl>"
+            f"<div>{picture}</div><div><h3>Step {step.index}{link}</h3><dl>{facts}</dl>"
             f"<details><summary>action as recorded</summary><pre>"
             f"{_e(json.dumps(step.action, ensure_ascii=False, indent=1))}</pre></details>"
             f"</div></article>")  # fmt: skip
+
+
+def node_anchor(path: str) -> str:
+    """A stable HTML id for a call-tree node (paths hold '#' and '/')."""
+    return "n-" + hashlib.sha1(path.encode()).hexdigest()[:12]
 
 
 def _node(node: TraceNode, *, open_: bool,
@@ -268,7 +282,8 @@ def _node(node: TraceNode, *, open_: bool,
         body.append(f'<div class="observed">observed (free): {_e(what)}'
                     f"<pre>{_e(_clip(detail, ARG_CHARS))}</pre></div>")  # fmt: skip
     body.extend(_node(child, open_=False, observations=observations) for child in node.children)
-    return (f'<details class="node" data-path="{_e(node.path)}"{" open" if open_ else ""}>'
+    return (f'<details class="node" id="{node_anchor(node.path)}" data-path="{_e(node.path)}"'
+            f'{" open" if open_ else ""}>'
             f"<summary>{' '.join(bits)}</summary>{''.join(body)}</details>")
 
 
@@ -334,7 +349,9 @@ def _review(view: RunView) -> str:
 
 def render_html(view: RunView) -> str:
     """The whole report page for `view`."""
-    steps = "".join(_step(view, step) for step in view.steps) or "<p>No steps were recorded.</p>"
+    tree_paths = {node.path for node in _walk(view.roots)}
+    steps = "".join(_step(view, step, tree_paths=tree_paths)
+                    for step in view.steps) or "<p>No steps were recorded.</p>"  # fmt: skip
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
