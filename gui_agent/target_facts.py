@@ -90,10 +90,13 @@ def _needs_facts(action: Action) -> tuple[int, int, bool] | None:
 def read_target_facts(computer: Computer, action: Action, *, timeout: float = 3.0) -> TargetFacts | None:
     """The facts about the element `action` would operate, or None when they cannot be read."""
     target = _needs_facts(action)
-    if target is None or not isinstance(computer, HasCDP):
+    if target is None:
         return None
     x, y, use_focus = target
     try:
+        # isinstance() reads the cdp_url property: a sandbox without a browser raises EnvError.
+        if not isinstance(computer, HasCDP):
+            return None
         found = _evaluate_on_visible_page(computer.cdp_url, f"{_FACTS_JS}({x}, {y}, {json.dumps(use_focus)})",
                                           timeout=timeout)  # fmt: skip
     except EnvError as exc:

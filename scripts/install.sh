@@ -11,7 +11,7 @@ extras="osworld"
 
 packages=(xvfb xauth xdotool x11-utils chromium chromium-driver scrot imagemagick tesseract-ocr
           python3-tk python3-venv python3-pip python3-pyatspi at-spi2-core dbus dbus-x11
-          libreoffice-calc libreoffice-gtk3 xterm bubblewrap
+          libreoffice-calc libreoffice-gtk3 xterm bubblewrap gir1.2-gtk-3.0
           fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do

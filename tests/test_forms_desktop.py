@@ -1,0 +1,115 @@
+"""Desktop forms through the accessibility tree: a real GTK dialog on a real sandbox desktop.
+
+The dialog (tests/gui_apps/gtk_form.py) writes what it holds to a JSON file when Save is
+pressed: that file is where the values are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gui_agent.cli import main
+from gui_agent.computers.server.accessibility import SYSTEM_PACKAGES, pyatspi_available
+from skills.forms import fill_form
+from skills.forms.consent import always_yes
+from skills.forms.desktop import DesktopSandbox, parse_tree
+from tests.gui_fixtures import xvfb_missing
+
+pytestmark = pytest.mark.gui
+DIALOG = Path(__file__).parent / "gui_apps" / "gtk_form.py"
+DATA = {"name": "Ada Lovelace", "email": "ada@example.org", "phone": "+1 415 555 0132",
+        "age": "36", "newsletter": "yes", "plan": "pro"}  # fmt: skip
+
+
+def _missing() -> str | None:
+    if reason := xvfb_missing():
+        return reason
+    if not pyatspi_available() or not shutil.which("dbus-daemon"):
+        return "AT-SPI is not installed (apt-get install python3-pyatspi at-spi2-core dbus)"
+    typelibs = Path("/usr/lib/x86_64-linux-gnu/girepository-1.0")
+    if not any(typelibs.glob("Gtk-3.0.typelib")) and not any(Path("/usr/lib").rglob("Gtk-3.0.typelib")):
+        return "GTK 3 introspection is not installed (apt-get install gir1.2-gtk-3.0)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[DesktopSandbox]:
+    if reason := _missing():
+        pytest.skip(reason)
+    with DesktopSandbox() as running:
+        yield running
+
+
+def dialog_command(out: Path) -> str:
+    """The test dialog under the project's interpreter, with the system's gi importable."""
+    return (f"env PYTHONPATH={SYSTEM_PACKAGES} {shlex.quote(sys.executable)} "
+            f"{shlex.quote(str(DIALOG))} {shlex.quote(str(out))}")  # fmt: skip
+
+
+def test_a_gtk_dialog_is_filled_through_the_tree_read_back_and_saved(
+    desktop: DesktopSandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "saved.json"
+    with desktop.open_app(dialog_command(out)) as form:
+        page = form.read()
+        # Labels come from the dialog's layout: entries carry no accessible name here.
+        assert [f.label for f in page.fields] == ["Full name", "E-mail address", "Telephone",
+                                                  "Age", "Send me the newsletter", "Plan"]  # fmt: skip
+        report = fill_form(DATA, desktop.computer, form, submit=True, confirm=always_yes)
+    assert report.status == "done", report.reason
+    assert report.steps == 2 and report.model_calls == 0
+    assert all(f.read_back_ok for f in report.fields), [(f.label, f.read_back) for f in report.fields]
+    assert json.loads(out.read_text()) == {"name": "Ada Lovelace", "email": "ada@example.org",
+                                           "phone": "+1 415 555 0132", "age": 36,
+                                           "newsletter": True, "plan": "Pro"}  # fmt: skip
+
+
+def test_the_dialog_is_not_saved_without_consent(desktop: DesktopSandbox, tmp_path: Path) -> None:
+    out = tmp_path / "saved.json"
+    with desktop.open_app(dialog_command(out)) as form:
+        report = fill_form(DATA, desktop.computer, form, submit=True, confirm=lambda q: False)
+        values = {f.label: f.value for f in form.read().fields}
+    assert report.status == "blocked"
+    assert values["Telephone"] == "+1 415 555 0132"  # filled, read back, but not saved
+    assert not out.exists()
+
+
+def test_fill_app_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if reason := _missing():
+        pytest.skip(reason)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    data = tmp_path / "contact.yaml"
+    data.write_text("name: Grace Hopper\nemail: grace@example.org\nage: 85\nplan: Team\n")
+    out = tmp_path / "saved.json"
+    result = CliRunner().invoke(main, ["fill", "--app", dialog_command(out), "--data", str(data),
+                                       "--yes", "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    saved = json.loads(out.read_text())
+    assert (saved["name"], saved["age"], saved["plan"], saved["phone"]) == ("Grace Hopper", 85, "Team", "")
+    [run_dir] = (tmp_path / "runs").iterdir()
+    fields = json.loads((run_dir / "result.json").read_text())["fields"]
+    assert {f["label"]: f["source"] for f in fields}["Telephone"] == "empty"
+
+
+def test_labels_are_read_from_the_layout_of_a_tree() -> None:
+    xml = (
+        '<desktop-frame xmlns:st="https://accessibility.ubuntu.example.org/ns/state" '
+        'xmlns:cp="https://accessibility.ubuntu.example.org/ns/component"><application name="app">'
+        '<label name="City" st:showing="true" cp:screencoord="(10, 10)" cp:size="(60, 20)">City</label>'
+        '<text name="" st:editable="true" st:showing="true" cp:screencoord="(80, 8)" cp:size="(200, 24)">Paris</text>'
+        '<label name="Notes" st:showing="true" cp:screencoord="(10, 50)" cp:size="(60, 20)">Notes</label>'
+        '<text name="" st:editable="true" st:showing="true" cp:screencoord="(10, 74)" cp:size="(270, 60)"></text>'
+        '<push-button name="OK" st:showing="true" cp:screencoord="(200, 150)" cp:size="(80, 30)"/>'
+        "</application></desktop-frame>"
+    )  # fmt: skip
+    page = parse_tree(xml, application="app")
+    assert [(f.label, f.value) for f in page.fields] == [("City", "Paris"), ("Notes", "")]
+    assert page.button("submit") is not None and page.button("submit").text == "OK"  # type: ignore[union-attr]
