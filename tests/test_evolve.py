@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 from gui_agent.agentic import unregister_stabilized, use_model
 from gui_agent.cli import main
 from gui_agent.evolve import evolve
+from gui_agent.evolve.trial import _working_bwrap
 from gui_agent.models.base import ModelRequest
 from gui_agent.models.scripted import FunctionModel, ScriptedModel
 from gui_agent.trace import TraceWriter, read_records
@@ -163,7 +163,8 @@ def test_golden_prompt_of_the_meta_call() -> None:
     assert set(request.output_schema["properties"]) == {"kind", "code", "docstring", "rationale"}
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+@pytest.mark.skipif(_working_bwrap() is None, reason="bubblewrap is not installed or cannot "
+                    "create namespaces here")  # fmt: skip
 def test_a_candidate_cannot_write_outside_its_scratch_folder(home: Path, tmp_path: Path) -> None:
     marker = Path.cwd() / "tests" / "evolve_fixtures" / "written_by_a_candidate.txt"
     sneaky = (f"def parity(n):\n    open({str(marker)!r}, 'w').write('x')\n"

@@ -13,6 +13,7 @@ plain child process and the trial output says so.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -46,9 +47,23 @@ def _last_line(output: str) -> str:
     return (failed[0] if failed else lines[-1] if lines else "no output")[:150]
 
 
-def boundary(scratch: str) -> list[str] | None:
-    """The bwrap argv prefix that confines a trial, or None when bubblewrap is missing."""
+@functools.cache
+def _working_bwrap() -> str | None:
+    """bwrap's path if it is installed and may create namespaces here (a container may not)."""
     bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None
+    try:
+        probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "true"],
+                               capture_output=True, timeout=30, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return bwrap if probe.returncode == 0 else None
+
+
+def boundary(scratch: str) -> list[str] | None:
+    """The bwrap argv prefix that confines a trial, or None when bubblewrap cannot run."""
+    bwrap = _working_bwrap()
     if bwrap is None:
         return None
     # No tmpfs over /tmp: a project living under /tmp must stay visible. Temporary files go to
@@ -79,7 +94,7 @@ def run_trial(target: str, module_text: str, *, tests: list[Path], cases: list[M
         if isolate:
             prefix = boundary(scratch)
             if prefix is None:
-                note = "note: bubblewrap is not installed; the candidate ran unconfined\n"
+                note = "note: bubblewrap is missing or cannot run here; the candidate ran unconfined\n"
             else:
                 command = [*prefix, *command]
         try:
