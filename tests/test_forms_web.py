@@ -205,6 +205,8 @@ def test_demo_runs_offline_without_a_key(tmp_path: Path, no_model: None) -> None
     [run_dir] = tmp_path.iterdir()
     report = json.loads((run_dir / "result.json").read_text())
     assert report["status"] == "done" and report["model_calls"] == 0
+    page = (run_dir / "report.html").read_text()  # the trajectory report, written by the demo
+    assert "report:" in result.output and 'id="fields"' in page and 'class="step"' in page
     assert elapsed < 60  # the target is 30 s on an idle machine; CI shares its cores
 
 

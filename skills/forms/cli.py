@@ -154,6 +154,8 @@ def _print_row(run: RowRun) -> None:
     colour = "green" if report.status == "done" else "red"
     stdout.print(f"[{colour}]{report.summary_line()}[/{colour}] · {report.duration_s:.1f}s")
     stdout.print(f"run folder: {run.run_dir}")
+    if (run.run_dir / "report.html").is_file():
+        stdout.print(f"report: {run.run_dir / 'report.html'}")
 
 
 def _print_batch(runs: list[RowRun]) -> None:
@@ -199,3 +201,5 @@ def _print_demo(run: RowRun, model: Model | None, received: list[dict[str, str]]
     stdout.print(f"[{colour}]{report.status}[/{colour}]"
               + (f": {report.reason}" if report.reason else ""))  # fmt: skip
     stdout.print(f"run folder: {run.run_dir}")
+    if (run.run_dir / "report.html").is_file():
+        stdout.print(f"report: {run.run_dir / 'report.html'}")

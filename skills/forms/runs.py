@@ -19,6 +19,7 @@ from gui_agent.computers.base import Computer
 from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import GuiAgentError
 from gui_agent.models.base import Model
+from gui_agent.report import write_report_safely
 from gui_agent.trace import TraceWriter
 from skills.forms.consent import Confirm
 from skills.forms.data import Row
@@ -95,4 +96,5 @@ def fill_one(row: Row, *, computer: Computer, open_surface: SurfaceOpener, run_d
     finally:
         trace.close()
     report.write(run_dir)
+    write_report_safely(run_dir)  # report.html beside result.json (gui_agent.report)
     return report
