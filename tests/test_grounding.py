@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
+import shutil
+from pathlib import Path
 
+from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
 from gui_agent.agentic import use_model
+from gui_agent.cli import main
 from gui_agent.computers.fake import FakeComputer
 from gui_agent.grounding import ObservedScreen, locate, locate_with_tiers, snap_point
 from gui_agent.grounding.a11y import elements_from_tree
@@ -177,3 +182,61 @@ def test_no_snap_clicks_where_the_model_said() -> None:
     result = run_task("cancel the dialog", computer, model=model, snap=False)
     assert (computer.executed[0].x, computer.executed[0].y) == (560, 650)
     assert result.steps[0].snap is None
+
+
+# -- the command line, on screenshots saved from real software ------------------------------
+
+DATA = Path(__file__).parent / "data" / "grounding"
+
+
+def scene(name: str) -> dict:
+    return json.loads((DATA / f"{name}.json").read_text())
+
+
+def test_locate_on_a_saved_browser_screenshot_prints_json_and_writes_an_annotated_png(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(DATA / "page-form.png", tmp_path / "shot.png")
+    truth = next(t for t in scene("page-form")["targets"] if t["name"] == "Create account")
+    result = CliRunner().invoke(main, ["locate", str(tmp_path / "shot.png"),
+                                       "the Create account button", "--dom",
+                                       str(DATA / "page-form.json"), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    x0, y0, x1, y1 = truth["box"]
+    assert found["method"] == "dom" and x0 <= found["x"] < x1 and y0 <= found["y"] < y1
+    annotated = Image.open(tmp_path / "shot.located.png")
+    assert annotated.size == (1280, 800)
+    assert annotated.getpixel((found["x"], found["y"])) == (255, 0, 0)  # the crosshair
+
+
+def test_locate_on_a_saved_libreoffice_dialog_uses_its_accessibility_tree(tmp_path: Path) -> None:
+    shutil.copy(DATA / "calc-format-cells-numbers.png", tmp_path / "dialog.png")
+    result = CliRunner().invoke(main, ["locate", str(tmp_path / "dialog.png"), "Cancel button",
+                                       "--a11y", str(DATA / "calc-format-cells-numbers.a11y.xml.gz")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "method a11y" in result.stdout and "'Cancel'" in result.stdout
+    assert "stabilized tiers only" in result.stderr
+
+
+def test_locate_names_bad_input_instead_of_a_traceback(tmp_path: Path) -> None:
+    bogus = tmp_path / "not-an-image.png"
+    bogus.write_text("hello")
+    result = CliRunner().invoke(main, ["locate", str(bogus), "OK"])
+    assert result.exit_code == 2 and "is not an image" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bench_grounding_reports_accuracy_latency_and_snapping(tmp_path: Path) -> None:
+    out = tmp_path / "grounding.json"
+    result = CliRunner().invoke(main, ["bench", "grounding", "--tiers", "a11y,dom,model",
+                                       "--model-sample", "5", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    tiers = {t["tier"]: t for t in report["tiers"]}
+    assert report["cases"] >= 300
+    assert tiers["dom"]["hits"] / tiers["dom"]["cases"] > 0.9
+    assert tiers["a11y"]["hits"] / tiers["a11y"]["cases"] > 0.9
+    assert tiers["model"]["cases"] == 5
+    by_sigma = {row["sigma"]: row for row in report["snapping"]}
+    assert by_sigma[20]["snapped_hits"] > by_sigma[20]["raw_hits"]

@@ -148,3 +148,12 @@ def report_table(report: MiniWobReport) -> Table:
                   f"{sum(e.cost_usd for e in episodes):.4f}", f"{report.duration_s:.1f}",
                   style="bold")  # fmt: skip
     return table
+
+
+def _add_grounding() -> None:
+    from gui_agent.grounding.bench_cli import grounding
+
+    bench.add_command(grounding)
+
+
+_add_grounding()

@@ -5,6 +5,10 @@ geometry in the component namespace (`screencoord="(x, y)"`, `size="(w, h)"`); o
 with a name, a positive size and a place on the screen become elements. Attribute namespaces
 are matched by local name, so trees from other dumpers with other namespace URIs also work.
 
+When a modal dialog is open (state `modal`), only its elements are candidates: nothing behind
+it can be clicked, and the main window often has elements of the same names (a Format menu
+behind a Format label).
+
 Known limit, measured here: LibreOffice with the gtk3 plugin and no window manager reports the
 boxes of its docked toolbars and sheet tabs 25 px above where they are drawn (the menu bar's
 height); its dialogs, menus and GTK's own dialogs are exact.
@@ -23,6 +27,7 @@ SKIPPED_ROLES = frozenset({"frame", "root pane", "window", "filler", "panel", "d
                            "dialog", "file chooser", "alert",
                            "application", "scroll pane", "viewport", "layered pane"})  # fmt: skip
 """Containers: their names are window titles, not things a target points at."""
+MODAL_ROLES = frozenset({"dialog", "file-chooser", "alert"})
 
 
 class TreeError(ValueError):
@@ -44,7 +49,19 @@ def elements_from_tree(xml: str, *, screen_size: tuple[int, int] | None = None) 
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
         raise TreeError(f"not an accessibility tree: {exc}") from exc
-    return list(_walk(root, screen_size))
+    modal = _modal_window(root)
+    return list(_walk(modal if modal is not None else root, screen_size))
+
+
+def _modal_window(root: ET.Element) -> ET.Element | None:
+    """The last modal dialog of the tree (it blocks every other window), or None."""
+    found = None
+    for node in root.iter():
+        if _local(node.tag) in MODAL_ROLES and any(
+            _local(key) == "modal" and value == "true" for key, value in node.attrib.items()
+        ):
+            found = node
+    return found
 
 
 def _walk(root: ET.Element, screen_size: tuple[int, int] | None) -> Iterator[Element]:

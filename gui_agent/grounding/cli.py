@@ -7,6 +7,7 @@ stabilized tiers run, and the command says so.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sys
@@ -48,9 +49,9 @@ def _fail(message: str, code: int) -> None:
 @click.argument("screenshot", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("target")
 @click.option("--a11y", "a11y_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="An accessibility tree (OSWorld XML) captured with the screenshot.")  # fmt: skip
+              help="An accessibility tree (OSWorld XML, or .xml.gz) captured with the screenshot.")  # fmt: skip
 @click.option("--dom", "dom_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="DOM rows (JSON list of [name, role, x, y, w, h]) captured with it.")  # fmt: skip
+              help="DOM rows (a JSON list of [name, role, x, y, w, h], or a scene file with dom_rows).")  # fmt: skip
 @click.option("--model", default=None, metavar="SPEC",
               help="Enable the model tier with this model [default: $GUI_AGENT_MODEL; none: "
                    "stabilized tiers only].")  # fmt: skip
@@ -68,7 +69,10 @@ def locate(screenshot: Path, target: str, a11y_path: Path | None, dom_path: Path
         _fail("the target is empty: say what to find, e.g. 'the Save button'", BAD_INPUT_EXIT)
     screen = ObservedScreen(image=image.convert("RGB"))
     if a11y_path is not None:
-        screen.a11y_tree = a11y_path.read_text(errors="replace")
+        raw = a11y_path.read_bytes()
+        if a11y_path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        screen.a11y_tree = raw.decode(errors="replace")
     if dom_path is not None:
         screen.dom_rows = _dom_rows(dom_path)
     hint_point = _hint(hint)
@@ -110,8 +114,8 @@ def _dom_rows(path: Path) -> list[list[Any]]:
     except ValueError as exc:
         _fail(f"{path} is not JSON: {exc}", BAD_INPUT_EXIT)
     if isinstance(rows, dict):
-        rows = rows.get("dom", rows.get("rows"))
-    if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 6 for r in rows):
+        rows = rows.get("dom_rows", rows.get("rows"))
+    if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) >= 6 for r in rows):
         _fail(f"{path}: expected a list of [name, role, x, y, w, h] rows", BAD_INPUT_EXIT)
     return rows
 

@@ -27,9 +27,9 @@ SCRIPT = Path(__file__).with_name("dom_script.js").read_text()
 def elements_from_rows(
     rows: list[list[Any]], *, screen_size: tuple[int, int] | None = None
 ) -> list[Element]:
-    """Elements from the script's rows `[name, role, x, y, w, h]` (also how data sets store them)."""
+    """Elements from the script's rows `[name, role, x, y, w, h, ...]` (as data sets store them)."""
     found: list[Element] = []
-    for name, role, x, y, width, height in rows:
+    for name, role, x, y, width, height, *_ in rows:
         box: Box | None = Box(int(x), int(y), int(x) + int(width), int(y) + int(height))
         if screen_size is not None and box is not None:
             box = box.clipped(*screen_size)

@@ -1,5 +1,6 @@
 // Collect the visible elements of the page (through open shadow roots and same-origin iframes)
-// as [name, role, x, y, width, height] in screen pixels. Returns null for a hidden tab.
+// as [name, role, x, y, width, height, source] in screen pixels; source is "text" when the name
+// is the element's visible text, else "attr". Returns null for a hidden tab.
 (() => {
   if (document.visibilityState !== "visible") return null;
   const dpr = window.devicePixelRatio || 1;
@@ -86,7 +87,8 @@
       out.push([name, role,
                 Math.round((originX + offsetX + r.left) * dpr),
                 Math.round((originY + offsetY + r.top) * dpr),
-                Math.round(r.width * dpr), Math.round(r.height * dpr)]);
+                Math.round(r.width * dpr), Math.round(r.height * dpr),
+                name === textOf(el) ? "text" : "attr"]);
     }
   };
   visit(document, 0, 0, window.innerWidth, window.innerHeight);

@@ -37,7 +37,8 @@ def match_in_tier(
     """The element of one stabilized tier that `target` names, or None."""
     if not screen.has(tier):
         return None
-    return best_match(target, screen.elements(tier), hint_point=hint_point)
+    parsed = Target.parse(target) if isinstance(target, str) else target
+    return best_match(parsed, screen.candidates(tier, parsed), hint_point=hint_point)
 
 
 def locate_with_tiers(

@@ -6,7 +6,8 @@ field, tab, menu item...). An element scores by how much of its name the target 
 (most weight: "Save" is fully named by "the Save button of the dialog"), how much of the target
 its name covers (so "Save As" beats "Save" for "Save As"), and whether its role fits the hint.
 Ties are broken in code, never by asking a model: nearest to a hint point if there is one,
-then an actionable role over plain text, then the smaller box.
+then an actionable role over plain text, then the larger box (a sliver at the screen's
+edge is mostly hidden).
 """
 
 from __future__ import annotations
@@ -109,21 +110,17 @@ class Target:
         if len(tokens) > 1 and tokens[-1] in ROLE_WORDS:
             role_family = ROLE_WORDS[tokens[-1]]
             tokens = tokens[:-1]
-            if len(tokens) > 1 and tokens[-1] in (
-                "menu",
-                "check",
-                "text",
-                "push",
-                "toggle",
-                "radio",
-                "search",
-            ):
-                if tokens[-1] == "check":
-                    role_family = "checkbox"
-                tokens = tokens[:-1]  # "File menu item", "Bold toggle button", "check box"
+            if len(tokens) > 1 and tokens[-1] in _ROLE_MODIFIERS:
+                # "File menu item", "Bold toggle button", "Wrap check box", "Free radio button"
+                role_family = _ROLE_MODIFIERS[tokens[-1]] or role_family
+                tokens = tokens[:-1]
         return cls(text=text, content=tuple(tokens), role_family=role_family)
 
 
+_ROLE_MODIFIERS: dict[str, str | None] = {
+    "menu": "menu", "check": "checkbox", "radio": "radio", "text": None, "push": None,
+    "toggle": None, "search": None, "page": "tab",
+}  # fmt: skip
 _CONTEXT = re.compile(
     r"\s+(?:of|in|on|at|inside|within|under|near|next to|beside|from)\s+(?:the|a|an|this|that)\b.*$",
     re.IGNORECASE,
@@ -145,7 +142,7 @@ def _same_word(a: str, b: str) -> bool:
 
 def score(target: Target, element: Element) -> float:
     """How well `element` fits `target`, 0..1 (see the module docstring)."""
-    name = words(element.name)
+    name = [w for w in words(element.name) if w not in STOPWORDS] or words(element.name)
     if not name or not target.content:
         return 0.0
     matched_name = sum(1 for word in name if any(_same_word(word, t) for t in target.content))
@@ -203,7 +200,7 @@ def best_match(
         s, element = pair
         distance = element.box.distance_to(*hint_point) if hint_point else 0.0
         actionable = 0 if element.role.lower() in ACTIONABLE_ROLES else 1
-        return (distance, actionable, -s, element.box.area)
+        return (distance, actionable, -s, -element.box.area)
 
     tied.sort(key=order)
     chosen_score, chosen = tied[0]

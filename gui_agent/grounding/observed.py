@@ -22,7 +22,14 @@ from gui_agent.errors import GuiAgentError
 from gui_agent.grounding.a11y import TreeError, elements_from_tree
 from gui_agent.grounding.dom import elements_from_rows, read_dom_rows
 from gui_agent.grounding.elements import Element, Tier
-from gui_agent.grounding.ocr import OcrEngine, elements_from_lines, read_lines
+from gui_agent.grounding.matching import Target
+from gui_agent.grounding.ocr import (
+    OcrEngine,
+    OcrLine,
+    compact_matches,
+    elements_from_lines,
+    read_lines,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,8 @@ class ObservedScreen:
     ocr_engine: OcrEngine = "auto"
     read_seconds: dict[Tier, float] = field(default_factory=dict)
     """How long reading each source took (the last time it was read)."""
+    ocr_lines: list[OcrLine] = field(default_factory=list, repr=False)
+    """The lines OCR read, once the OCR tier has run."""
     _cache: dict[Tier, list[Element]] = field(default_factory=dict, repr=False)
 
     @property
@@ -67,6 +76,13 @@ class ObservedScreen:
             case "model":
                 return False
 
+    def candidates(self, tier: Tier, target: Target) -> list[Element]:
+        """The elements of `tier` plus, for OCR, the places the target's words run together."""
+        elements = self.elements(tier)
+        if tier == "ocr":
+            elements = elements + compact_matches(target.content, self.ocr_lines)
+        return elements
+
     def elements(self, tier: Tier) -> list[Element]:
         """The elements tier `tier` sees ([] when the source is missing or unreadable)."""
         if tier in self._cache:
@@ -82,7 +98,8 @@ class ObservedScreen:
                 rows = self.dom_rows() if callable(self.dom_rows) else self.dom_rows
                 found = elements_from_rows(rows, screen_size=size)
             elif tier == "ocr":
-                found = elements_from_lines(read_lines(self.image, engine=self.ocr_engine))
+                self.ocr_lines = read_lines(self.image, engine=self.ocr_engine)
+                found = elements_from_lines(self.ocr_lines)
         except (GuiAgentError, TreeError) as exc:
             log.info("grounding tier %s unavailable: %s", tier, exc)
         self.read_seconds[tier] = time.perf_counter() - started

@@ -143,3 +143,31 @@ def _tesseract_lines(image: Image.Image) -> list[OcrLine]:
         word = OcrWord(text=cells[11].strip(), box=Box(left, top, left + width, top + height))
         grouped.setdefault((cells[2], cells[3], cells[4]), []).append(word)
     return [OcrLine(words=tuple(found)) for found in grouped.values()]
+
+
+def compact_matches(content: tuple[str, ...], lines: list[OcrLine]) -> list[Element]:
+    """Places where the target's words occur with the spaces between them lost.
+
+    The recognizer often drops the spaces of large or bold text ("Createyouraccount"); the
+    words of the target, joined, are looked up in each line with spaces and punctuation
+    removed, and the box is estimated from the character offsets.
+    """
+    wanted = "".join(content)
+    if len(wanted) < 3:
+        return []
+    found: list[Element] = []
+    for line in lines:
+        for word in line.words:
+            letters = [(i, c) for i, c in enumerate(word.text.lower()) if c.isalnum()]
+            compact = "".join(c for _, c in letters)
+            start = compact.find(wanted)
+            if start < 0 or compact == wanted:
+                continue
+            first, last = letters[start][0], letters[start + len(wanted) - 1][0] + 1
+            length = max(len(word.text), 1)
+            box = word.box
+            x0 = box.x0 + (box.width * first) // length
+            x1 = max(box.x0 + (box.width * last) // length, x0 + 1)
+            found.append(Element(name=" ".join(content), role="text",
+                                 box=Box(x0, box.y0, x1, box.y1), tier="ocr"))  # fmt: skip
+    return found

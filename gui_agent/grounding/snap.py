@@ -53,7 +53,7 @@ def snap_point(
     for tier in STABILIZED_TIERS:
         if tier not in tiers or not screen.has(tier):
             continue
-        elements = screen.elements(tier)
+        elements = screen.candidates(tier, parsed)
         candidates = ranked(parsed, elements)
         if not candidates:
             continue
