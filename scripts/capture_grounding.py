@@ -222,7 +222,7 @@ def pruned_tree(xml: str) -> tuple[str, ET.Element | None]:
     return ET.tostring(flat, encoding="unicode"), dialog
 
 
-def capture_libreoffice(out: Path, rng: random.Random) -> None:
+def capture_libreoffice(out: Path, rng: random.Random, *, skip_existing: bool = False) -> None:
     from gui_agent.computers.display import XvfbDisplay
     from gui_agent.computers.server.accessibility import AccessibilityBus, read_tree
     from gui_agent.screen import capture_x
@@ -250,6 +250,8 @@ def capture_libreoffice(out: Path, rng: random.Random) -> None:
     office = start_office()
     try:
         for name, combos in CALC_DIALOGS:
+            if skip_existing and (out / f"{name}.json").exists():
+                continue
             if office.poll() is not None:  # Calc died: start it again
                 office = start_office()
             dialog = None
@@ -257,7 +259,11 @@ def capture_libreoffice(out: Path, rng: random.Random) -> None:
                 keys(*combos)
                 time.sleep(2.5)
                 started = time.perf_counter()
-                xml = read_tree(env, timeout=120)
+                try:
+                    xml = read_tree(env, timeout=300)
+                except RuntimeError as exc:  # a hung bus or an overloaded machine
+                    print(f"{name}: {exc}", flush=True)
+                    break
                 read_ms = (time.perf_counter() - started) * 1000
                 flat, dialog = pruned_tree(xml)
                 if dialog is not None:
@@ -287,13 +293,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("tests/data/grounding"))
     parser.add_argument("--only", choices=["chromium", "libreoffice"], default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-existing", action="store_true",
+                        help="Keep LibreOffice scenes already captured (resume a run).")  # fmt: skip
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so `finally` stops what we started
     rng = random.Random(args.seed)
     if args.only in (None, "chromium"):
         capture_chromium(args.out, rng)
     if args.only in (None, "libreoffice"):
-        capture_libreoffice(args.out, rng)
+        capture_libreoffice(args.out, rng, skip_existing=args.skip_existing)
     return 0
 
 

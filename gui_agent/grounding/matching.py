@@ -6,7 +6,7 @@ field, tab, menu item...). An element scores by how much of its name the target 
 (most weight: "Save" is fully named by "the Save button of the dialog"), how much of the target
 its name covers (so "Save As" beats "Save" for "Save As"), and whether its role fits the hint.
 Ties are broken in code, never by asking a model: nearest to a hint point if there is one,
-then an actionable role over plain text, then the larger box (a sliver at the screen's
+then an actionable role over plain text, a whole OCR line over part of one, then the larger box (a sliver at the screen's
 edge is mostly hidden).
 """
 
@@ -20,7 +20,7 @@ from gui_agent.grounding.elements import Element
 
 ACCEPT_SCORE = 0.5
 """The least score an element needs to count as named by a target."""
-TIE_MARGIN = 0.05
+TIE_MARGIN = 0.03
 
 STOPWORDS = frozenset(
     [
@@ -141,7 +141,7 @@ def _same_word(a: str, b: str) -> bool:
 
 
 def score(target: Target, element: Element) -> float:
-    """How well `element` fits `target`, 0..1 (see the module docstring)."""
+    """How well `element` fits `target`, 0..1.2 (see the module docstring)."""
     name = [w for w in words(element.name) if w not in STOPWORDS] or words(element.name)
     if not name or not target.content:
         return 0.0
@@ -159,7 +159,9 @@ def score(target: Target, element: Element) -> float:
         value += 0.05 if element.role.lower() in ACTIONABLE_ROLES else 0.0
     if tuple(name) == target.content:
         value += 0.05
-    return max(0.0, min(1.0, value))
+    if element.name.strip().lower() == target.text.strip().lower():
+        value += 0.1  # the very text, punctuation included: "Replace:" is the label
+    return max(0.0, value)
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,8 @@ class Match:
 
     @property
     def confidence(self) -> float:
-        return round(self.score if self.unique else self.score * 0.7, 3)
+        score = min(self.score, 1.0)
+        return round(score if self.unique else score * 0.7, 3)
 
 
 def ranked(target: Target, elements: Iterable[Element]) -> list[tuple[float, Element]]:
@@ -196,11 +199,12 @@ def best_match(
     top = candidates[0][0]
     tied = [(s, e) for s, e in candidates if s >= top - TIE_MARGIN]
 
-    def order(pair: tuple[float, Element]) -> tuple[float, int, float, int]:
+    def order(pair: tuple[float, Element]) -> tuple[float, int, int, float, int]:
         s, element = pair
         distance = element.box.distance_to(*hint_point) if hint_point else 0.0
         actionable = 0 if element.role.lower() in ACTIONABLE_ROLES else 1
-        return (distance, actionable, -s, -element.box.area)
+        part = {"text part": 1, "text glued": 2}.get(element.role, 0)
+        return (distance, actionable, part, -s, -element.box.area)
 
     tied.sort(key=order)
     chosen_score, chosen = tied[0]

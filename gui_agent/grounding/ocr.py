@@ -5,7 +5,8 @@ wheel: nothing is downloaded; about 0.6 s for a 1280x800 screen on two cores; it
 text). When it is not installed the `tesseract` command is used instead. rapidocr returns
 lines; a word's box inside a line is estimated by its share of the line's characters.
 Each run of 1..MAX_SPAN consecutive words of a line becomes one element, so "Save" inside the
-line "Save As..." and the whole "Save As" are both candidates for matching.
+line "Save As..." and the whole "Save As" are both candidates for matching; words run together
+by the recognizer ("Createyouraccount") are found by `compact_matches`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from gui_agent.grounding.matching import words
 
 log = logging.getLogger(__name__)
 MAX_SPAN = 6
+PART_OF_LINE = "text part"
+"""The role of a span that is not its whole line: a whole line wins a tie ("Plan" heading over
+the "plan" of "Free plan")."""
+GLUED = "text glued"
+"""The role of a place found inside a word without spaces: it loses every tie ("signin" is also
+inside "signing")."""
 OcrEngine = Literal["auto", "rapidocr", "tesseract"]
 
 
@@ -73,7 +80,8 @@ def elements_from_lines(lines: list[OcrLine]) -> list[Element]:
                 box = Box(min(w.box.x0 for w in span), min(w.box.y0 for w in span),
                           max(w.box.x1 for w in span), max(w.box.y1 for w in span))  # fmt: skip
                 name = " ".join(w.text for w in span)
-                found.append(Element(name=name, role="text", box=box, tier="ocr"))
+                role = "text" if end - start == count else PART_OF_LINE
+                found.append(Element(name=name, role=role, box=box, tier="ocr"))
     return found
 
 
@@ -161,13 +169,13 @@ def compact_matches(content: tuple[str, ...], lines: list[OcrLine]) -> list[Elem
             letters = [(i, c) for i, c in enumerate(word.text.lower()) if c.isalnum()]
             compact = "".join(c for _, c in letters)
             start = compact.find(wanted)
-            if start < 0 or compact == wanted:
+            if start < 0:
                 continue
             first, last = letters[start][0], letters[start + len(wanted) - 1][0] + 1
             length = max(len(word.text), 1)
             box = word.box
             x0 = box.x0 + (box.width * first) // length
             x1 = max(box.x0 + (box.width * last) // length, x0 + 1)
-            found.append(Element(name=" ".join(content), role="text",
+            found.append(Element(name=" ".join(content), role=GLUED,
                                  box=Box(x0, box.y0, x1, box.y1), tier="ocr"))  # fmt: skip
     return found
