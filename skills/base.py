@@ -17,11 +17,14 @@ CDP reads, reading a file back.
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+
+from PIL import Image
 
 from gui_agent import context as ctx
 from gui_agent.actions import Action, Shell, describe, validate
@@ -111,6 +114,7 @@ def act(computer: Computer, action: Action, *, why: str = "") -> ExecutionRecord
             if _dry_run():
                 return ExecutionRecord()
             before = computer.screenshot()
+            record.screenshot = _keep_screen(before)
             executed = computer.execute(_policy().vault.reveal(action))
             record.events = executed.events
             episode = current_episode()
@@ -121,6 +125,17 @@ def act(computer: Computer, action: Action, *, why: str = "") -> ExecutionRecord
             return executed
         finally:
             _finish(node, record, started)
+
+
+def _keep_screen(image: Image.Image) -> str | None:
+    """Store the screen a step acted on in the trace's images (the report draws the action on
+    it); an observation, so it costs no step."""
+    trace = current_trace()
+    if trace is None:
+        return None
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return trace.store_image(buffer.getvalue())
 
 
 def _shell_of(computer: Computer) -> HasShell:

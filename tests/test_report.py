@@ -271,6 +271,9 @@ def test_steps_a_skill_took_show_the_skill_its_reason_and_output(tmp_path: Path)
     page = write_report(tmp_path).read_text()
     assert "focus the window" in page and "os.tidy" in page and "tidied" in page
     assert "observed (free): desktop files" in page and "a.txt b.txt" in page
+    # the skill's click shows the screen it acted on (the shell command has none to show)
+    assert view.steps[1].screenshot and not view.steps[0].screenshot
+    assert page.count("data:image/png;base64,") == 2
     assert page.count('class="step"') == 3
 
 

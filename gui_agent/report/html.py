@@ -38,7 +38,7 @@ h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px}
 .s-model_error,.s-env_error,.s-setup_error{background:#8a2be2}
 table.totals{border-collapse:collapse;background:#fff}
 table.totals td,table.totals th{border:1px solid #dde;padding:4px 10px;text-align:right}
-#fields td{text-align:left}
+#fields td,#fields th{text-align:left}
 table.totals th{background:#eef}
 .step{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px;background:#fff;
  border:1px solid #dde;border-radius:6px;padding:12px;margin:12px 0}
