@@ -94,8 +94,14 @@ def _arrow(draw: ImageDraw.ImageDraw, start: Point, end: Point, colour: tuple[in
     draw.polygon((end, left, right), fill=colour)
 
 
+def _visible(text: str) -> str:
+    """Control characters written out (a typed Enter or Tab shows as \\n, \\t)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _label(draw: ImageDraw.ImageDraw, point: Point, text: str, colour: tuple[int, int, int],
            image: Image.Image) -> None:  # fmt: skip
+    text = _visible(text)
     font = _font(round(16 * _unit(image)))
     box = draw.textbbox((0, 0), text, font=font)
     w, h = box[2] - box[0] + 8, box[3] - box[1] + 6
@@ -108,6 +114,7 @@ def _label(draw: ImageDraw.ImageDraw, point: Point, text: str, colour: tuple[int
 def _banner(draw: ImageDraw.ImageDraw, text: str, colour: tuple[int, int, int],
             image: Image.Image) -> None:  # fmt: skip
     font = _font(round(18 * _unit(image)))
+    text = _visible(text)
     text = text if len(text) <= 90 else text[:87] + "..."
     box = draw.textbbox((0, 0), text, font=font)
     h = box[3] - box[1] + 12
