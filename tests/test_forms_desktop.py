@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from gui_agent.actions import Key
 from gui_agent.cli import main
 from gui_agent.computers.server.accessibility import SYSTEM_PACKAGES, pyatspi_available
 from skills.forms import fill_form
 from skills.forms.consent import always_yes
 from skills.forms.desktop import DesktopSandbox, parse_tree
-from tests.gui_fixtures import xvfb_missing
+from tests.gui_fixtures import wait_until, xvfb_missing
 
 pytestmark = pytest.mark.gui
 DIALOG = Path(__file__).parent / "gui_apps" / "gtk_form.py"
@@ -113,3 +114,37 @@ def test_labels_are_read_from_the_layout_of_a_tree() -> None:
     page = parse_tree(xml, application="app")
     assert [(f.label, f.value) for f in page.fields] == [("City", "Paris"), ("Notes", "")]
     assert page.button("submit") is not None and page.button("submit").text == "OK"  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_libreoffice_user_data_dialog_is_filled_through_the_tree(
+    desktop: DesktopSandbox, tmp_path: Path
+) -> None:
+    """Calc's Tools > Options > User Data (Alt+F12 opens it on that page in a new profile)."""
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc libreoffice-gtk3)")
+    profile = (tmp_path / "lo-profile").as_uri()
+    command = (f"env SAL_USE_VCLPLUGIN=gtk3 soffice --calc --norestore --nologo "
+               f"-env:UserInstallation={profile}")  # fmt: skip
+    data = {"company": "Analytical Engines Ltd", "first_name": "Ada", "last_name": "Lovelace",
+            "city": "London", "position": "Mathematician", "email": "ada@example.org"}  # fmt: skip
+    with desktop.open_app(command) as form:
+
+        def open_options() -> dict[str, str]:
+            desktop.computer.execute(Key(keys="alt+f12"))
+            page = wait_until(lambda: (p := form.read()).title.startswith("Options") and p,
+                              timeout=60)  # fmt: skip
+            return {f.label: f.value for f in page.fields}
+
+        assert open_options()["First name"] == ""
+        report = fill_form(data, desktop.computer, form, submit=True, confirm=always_yes)
+        assert report.status == "done", report.reason
+        filled = {f.label: (f.source, f.read_back_ok) for f in report.fields if f.source == "code"}
+        assert filled == {label: ("code", True) for label in
+                          ("Company:", "First name", "Last name", "City", "Position",
+                           "email address")}  # fmt: skip
+        assert report.steps == 2 and report.model_calls == 0
+        # OK closed the dialog; opened again, it shows what LibreOffice kept.
+        kept = open_options()
+    assert (kept["Company:"], kept["First name"], kept["City"], kept["email address"]) == (
+        "Analytical Engines Ltd", "Ada", "London", "ada@example.org")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import shlex
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from types import TracebackType
 
 from gui_agent.actions import Fill
 from gui_agent.computers.sandbox import SandboxDesktop
-from gui_agent.computers.server.accessibility import AccessibilityBus, read_tree
+from gui_agent.computers.server.accessibility import SYSTEM_PACKAGES, AccessibilityBus
 from gui_agent.errors import ConfigError, EnvError
 from skills.forms.fields import Box, Button, FieldKind, FormField, FormPage, Option, button_role
 
@@ -31,6 +33,8 @@ ST = "{https://accessibility.ubuntu.example.org/ns/state}"
 CP = "{https://accessibility.ubuntu.example.org/ns/component}"
 TEXT_ROLES = {"text": "text", "entry": "text", "password-text": "text", "spin-button": "number"}
 APP_START_TIMEOUT_S = 30.0
+READ_TIMEOUT_S = 60.0
+_WINDOW_SCRIPT = os.path.join(os.path.dirname(__file__), "atspi_window.py")
 _PAIR = re.compile(r"\((-?\d+),\s*(-?\d+)\)")
 
 
@@ -56,12 +60,16 @@ def _label_for(box: Box, labels: list[tuple[str, Box]]) -> str:
 
 
 def parse_tree(xml: str, *, application: str | None = None) -> FormPage:
-    """The form shown by `application` (all applications when None) in an accessibility tree."""
+    """The form shown by `application` (all applications when None) in an accessibility tree;
+    when the application shows a dialog, only the (last) dialog."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
         raise EnvError(f"the accessibility tree is not XML: {exc}") from exc
     apps = [a for a in root.iter("application") if application is None or a.get("name") == application]
+    dialogs = [w for app in apps for w in app if w.tag == "dialog" and _box(w) is not None]
+    if dialogs:
+        apps = dialogs[-1:]  # a dialog in front is the form, not the window behind it
     parents = {child: parent for app in apps for parent in app.iter() for child in parent}
     labels: list[tuple[str, Box]] = []
     for app in apps:
@@ -114,6 +122,20 @@ def parse_tree(xml: str, *, application: str | None = None) -> FormPage:
                     buttons=tuple(buttons))  # fmt: skip
 
 
+def read_window(env: dict[str, str], *args: str) -> str:
+    """Run atspi_window.py (an observation): one application's front window, or `--names`."""
+    child_env = {**env, "PYTHONPATH": os.pathsep.join([str(SYSTEM_PACKAGES),
+                                                       *filter(None, [env.get("PYTHONPATH")])])}  # fmt: skip
+    try:
+        done = subprocess.run([sys.executable, _WINDOW_SCRIPT, *args], env=child_env,
+                              capture_output=True, text=True, timeout=READ_TIMEOUT_S, check=False)  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise EnvError(f"reading the accessibility tree took over {READ_TIMEOUT_S:g}s") from exc
+    if done.returncode != 0:
+        raise EnvError(f"reading the accessibility tree failed: {done.stderr.strip()[-300:]}")
+    return done.stdout
+
+
 def fill_for(field: FormField, value: str) -> Fill | None:
     """The Fill that gives a desktop widget `value` (None: nothing to do or not supported)."""
     if field.box is None:
@@ -143,11 +165,7 @@ class DesktopForm:
         self.application = application
 
     def read(self) -> FormPage:
-        try:
-            xml = read_tree(self.env)
-        except RuntimeError as exc:
-            raise EnvError(str(exc)) from exc
-        return parse_tree(xml, application=self.application)
+        return parse_tree(read_window(self.env, self.application), application=self.application)
 
     def fill_for(self, field: FormField, value: str) -> Fill | None:
         return fill_for(field, value)
@@ -184,11 +202,7 @@ class DesktopSandbox:
         self.computer.close()
 
     def applications(self) -> set[str]:
-        try:
-            root = ET.fromstring(read_tree(self.env))
-        except (RuntimeError, ET.ParseError):
-            return set()
-        return {a.get("name", "") for a in root.iter("application")}
+        return set(read_window(self.env, "--names").splitlines())
 
     @contextlib.contextmanager
     def open_app(self, command: str) -> Iterator[DesktopForm]:
@@ -220,7 +234,7 @@ class DesktopSandbox:
             if proc.poll() is not None:
                 raise EnvError(f"the program exited with code {proc.returncode} before showing a window")
             for name in sorted(self.applications() - before):
-                page = parse_tree(read_tree(self.env), application=name)
+                page = parse_tree(read_window(self.env, name), application=name)
                 if page.fields or page.buttons:
                     return name
             time.sleep(0.3)

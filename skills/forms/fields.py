@@ -87,7 +87,12 @@ class FormPage(BaseModel):
         return next((f for f in self.fields if f.key == key), None)
 
     def button(self, role: ButtonRole) -> Button | None:
-        return next((b for b in self.buttons if b.role == role), None)
+        """The first button with this role; for "submit" the last (OK after Apply, Send after
+        Save draft: the one that finishes comes last)."""
+        found = [b for b in self.buttons if b.role == role]
+        if not found:
+            return None
+        return found[-1] if role == "submit" else found[0]
 
 
 NEXT_WORDS = ("next", "continue", "proceed", "forward", "weiter", "suivant", "siguiente")

@@ -34,7 +34,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "region": ("state", "province", "region", "county"),
     "country": ("country", "nation", "country region"),
     "company": ("company", "organisation", "organization", "employer", "org"),
-    "job_title": ("job title", "title", "position", "role", "occupation"),
+    "job_title": ("job title", "position", "occupation", "job"),  # a bare "title" is Mr/Ms
     "newsletter": ("newsletter", "subscribe", "mailing list", "updates"),
     "terms": ("terms", "agree", "accept terms", "tos"),
     "website": ("website", "url", "homepage", "web site"),
