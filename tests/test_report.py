@@ -302,3 +302,20 @@ def test_a_form_fill_shows_its_target_and_fields(tmp_path: Path) -> None:
     page = write_report(tmp_path).read_text()
     assert 'id="fields"' in page and "Full name" in page and "Ada &lt;L&gt;" in page
     assert 'id="step-2"' in page and "1.50 s" in page
+
+
+def test_view_of_a_folder_of_runs_writes_an_index(run_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "results"
+    shutil.copytree(run_dir, root / "chrome" / "task-a")
+    shutil.copytree(run_dir, root / "os" / "task-b")
+    (root / "os" / "task-b" / "report.html").unlink(missing_ok=True)
+    (root / "os" / "task-b" / "outcome.json").write_text(json.dumps(
+        {"task_id": "task-b", "status": "scored", "score": 0.0}))  # fmt: skip
+    shown = CliRunner().invoke(main, ["view", str(root)])
+    assert shown.exit_code == 0, shown.output
+    assert "2 runs" in shown.output
+    page = (root / "index.html").read_text()
+    assert 'href="chrome/task-a/report.html"' in page and 'href="os/task-b/report.html"' in page
+    assert "s-scored" in page and (root / "os" / "task-b" / "report.html").is_file()

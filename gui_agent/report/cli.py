@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gui_agent.report import GIF_FILE, write_report
+from gui_agent.report.index import find_run_folders, is_run_folder, write_index
 from gui_agent.report.run_view import load_run
 
 
@@ -20,8 +21,18 @@ from gui_agent.report.run_view import load_run
 @click.option("--open", "open_", is_flag=True, help="Open report.html in the web browser.")
 @click.option("--gif", is_flag=True, help=f"Also write {GIF_FILE}, the steps animated.")
 def view(run_dir: Path, open_: bool, gif: bool) -> None:
-    """Show a run's steps, status and usage, and write its report.html."""
+    """Show a run's steps, status and usage, and write its report.html.
+
+    Given a folder of runs (runs/, an OSWorld results tree) instead, write index.html there:
+    one line per run, each linking to its report.
+    """
     console = Console()
+    if not is_run_folder(run_dir) and find_run_folders(run_dir):
+        index = write_index(run_dir)
+        console.print(f"{len(find_run_folders(run_dir))} runs · index: {index}")
+        if open_:
+            webbrowser.open(index.resolve().as_uri())
+        return
     try:
         run = load_run(run_dir)
         report = write_report(run_dir, gif=gif)
