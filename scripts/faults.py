@@ -41,12 +41,27 @@ def run_suite(extra: list[str]) -> tuple[list[dict[str, str]], int]:
     return records, code
 
 
+def merge_parametrized(records: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One row per case: a parametrized test passes when every parametrization passed."""
+    merged: dict[str, dict[str, str]] = {}
+    for record in records:
+        row = merged.setdefault(record["nodeid"], {**record, "runs": "0"})
+        row["runs"] = str(int(row["runs"]) + 1)
+        if record["state"] == "fail" or (record["state"] == "skipped" and row["state"] == "pass"):
+            row["state"], row["observed"] = record["state"], record["observed"]
+    for row in merged.values():
+        if row["runs"] != "1" and row["observed"] == "as expected":
+            row["observed"] = f"as expected ({row['runs']} variants)"
+    return list(merged.values())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", help="only this group (provider, environment, ...)")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest after --")
     options = parser.parse_args()
-    records, code = run_suite(options.pytest_args)
+    raw, code = run_suite(options.pytest_args)
+    records = merge_parametrized(raw)
     seen = {record["nodeid"] for record in records}
     if not options.pytest_args:  # a full run: a listed test that did not run is reported
         records += [{"group": g, "case": c, "expected": e, "state": "not run", "nodeid": nodeid,
