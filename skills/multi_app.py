@@ -79,8 +79,9 @@ def _work(goal: str, computer: Computer, params: MultiAppParams) -> SkillResult:
     last_attempt: str | None = None
     for _ in range(MAX_PLANS):
         if plan is None:
-            if not inventory_text:
-                inventory = discover(computer, params.inputs)
+            if not inventory_text or _library_missing(last_attempt):
+                inventory = discover(computer, params.inputs,
+                                     probe=_library_missing(last_attempt))  # fmt: skip
                 if inventory is None:
                     return SkillResult(SkillStatus.HANDOFF,
                                        "no Python in the environment to inspect files")  # fmt: skip
@@ -98,10 +99,15 @@ def _work(goal: str, computer: Computer, params: MultiAppParams) -> SkillResult:
     return SkillResult(SkillStatus.HANDOFF, f"file work not finished: {last_attempt}"[:200])
 
 
-def discover(computer: Computer, names: list[str]) -> dict[str, Any] | None:
-    """What the files are: read free when the goal names files that can be read back, else one
-    step running the inventory script in the environment (which also lists its libraries)."""
-    entries = read_named(computer, names)
+def _library_missing(failure: str | None) -> bool:
+    return failure is not None and ("ModuleNotFoundError" in failure or "ImportError" in failure)
+
+
+def discover(computer: Computer, names: list[str], *, probe: bool = False) -> dict[str, Any] | None:
+    """What the files are: read free when the goal names files that can be read back, else
+    (or with `probe`, after a script missed a library) one step running the inventory script
+    in the environment, which also lists the Python libraries and LibreOffice it has."""
+    entries = None if probe else read_named(computer, names)
     if entries is not None:
         return {"python": "python3", "libraries": "not checked (a missing one fails the script)",
                 "files": entries}  # fmt: skip

@@ -106,3 +106,16 @@ def test_the_script_gate_lets_file_work_through() -> None:
         "import openpyxl, subprocess\nb = openpyxl.load_workbook('/a.xlsx')\n"
         "subprocess.run(['soffice', '--headless', '--convert-to', 'pdf', '/a.docx'], check=True)"
     ) is None
+
+
+def test_a_missing_library_leads_to_discovery_and_a_new_plan(environment) -> None:
+    home = environment.root / "home" / "missing_library"
+    scenario = _prepared(SCENARIOS[0], home)
+    broken = dict(scenario.file_plan(), script="import openpyxl_not_here\n")
+    model = ScriptedModel([dict(scenario.route(), plan=broken), scenario.file_plan()])
+    result = solve(scenario.goal, environment.computer, model=model)
+    assert result.status == EpisodeStatus.DONE and scenario.score(home, result) == 1.0
+    assert [s.action["kind"] for s in result.steps if s.executed] == ["script"] * 3
+    replan = model.requests[1]
+    assert replan.function == "plan_file_work"
+    assert "ModuleNotFoundError" in replan.prompt and '"openpyxl"' in replan.prompt
