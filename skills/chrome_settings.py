@@ -204,7 +204,7 @@ def delete_history(op: DeleteHistory, browser: CdpBrowser, files: ProfileFiles) 
         try:
             found = browser.evaluate(tab, scripts.history_matches(op.match))
             if found:
-                browser.evaluate(tab, scripts.remove_history(found))
+                browser.evaluate(tab, scripts.remove_history(op.match), timeout=120)
             left = browser.evaluate(tab, scripts.history_matches(op.match))
         finally:
             browser.close(tab)

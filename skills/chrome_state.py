@@ -50,7 +50,13 @@ def _read(computer: Computer, path: str) -> bytes | None:
 
 
 def profile_dir(computer: Computer) -> str | None:
-    """The running browser's profile folder (…/Default) on the computer, if one is found."""
+    """The running browser's profile folder (…/Default) on the computer, if one is found.
+
+    Candidates in order (the computer's own, its home's, the usual places); the first that
+    holds DevToolsActivePort (written when Chrome picks its own debugging port), `Local State`
+    or a profile's Preferences wins. A browser launched with a fixed port, as OSWorld's are,
+    writes no DevToolsActivePort, and a fresh one may not have written Local State yet.
+    """
     candidates: list[str] = []
     own = getattr(computer, "chromium_profile", None)
     if isinstance(own, str):
@@ -60,8 +66,9 @@ def profile_dir(computer: Computer) -> str | None:
         candidates += [f"{home}/.config/google-chrome", f"{home}/.config/chromium"]
     candidates += USER_DATA_DIRS
     for user_data in dict.fromkeys(candidates):
-        if _read(computer, posixpath.join(user_data, "DevToolsActivePort")):
-            return posixpath.join(user_data, "Default")
+        for marker in ("DevToolsActivePort", "Local State", "Default/Preferences"):
+            if _read(computer, posixpath.join(user_data, marker)):
+                return posixpath.join(user_data, "Default")
     return None
 
 

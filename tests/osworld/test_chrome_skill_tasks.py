@@ -1,0 +1,89 @@
+"""Offline OSWorld chrome tasks through `solve` (the skills agent) on the sandbox: each scores 1.
+
+The model answers only the router and the Chrome skill's planning call
+(chrome_skill_answers.py); the skill operates Debian's Chromium over the CDP forward the task
+sets up. Compared with the step loop's scripted solutions (solutions.py) on the same tasks:
+fewer executed steps and fewer model calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gui_agent.errors import EnvError
+from gui_agent.models.scripted import FunctionModel
+from osworld_eval.environments import OSWORLD_HOME, sandbox_environment
+from osworld_eval.task_run import TaskEnvironment, TaskStatus, run_one_task
+from osworld_eval.tasks import Task, load_task
+from tests.osworld import shared_osworld
+from tests.osworld.chrome_skill_answers import CHROME_SKILL_ANSWERS, answer
+from tests.osworld.solutions import SOLUTIONS
+
+EXAMPLES = shared_osworld()
+TASK_IDS = sorted(CHROME_SKILL_ANSWERS)
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+    pytest.mark.skipif(
+        shutil.which("chromium") is None and not os.environ.get("GUI_AGENT_CHROMIUM"),
+        reason="Chromium is not installed",
+    ),
+    pytest.mark.timeout(600),
+]
+
+
+def _task(task_id: str) -> Task:
+    path = EXAMPLES / "examples" / "chrome" / f"{task_id}.json"
+    if not path.is_file():
+        pytest.skip(f"no OSWorld task file {path} (set OSWORLD_EXAMPLES)")
+    return load_task(path)
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> Iterator[TaskEnvironment]:
+    try:
+        env = sandbox_environment(cache_dir=tmp_path / "cache", width=1280, height=800)
+    except EnvError as exc:
+        if OSWORLD_HOME.exists() and "not empty" in exc.message:
+            pytest.skip(f"{OSWORLD_HOME} belongs to someone else: {exc.message}")
+        raise
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("task_id", TASK_IDS)
+def test_chrome_task_scores_1_through_the_skill(
+    task_id: str, environment: TaskEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OSWORLD_OFFLINE", "1")
+    task = _task(task_id)
+    model = FunctionModel(lambda request: answer(task_id, request.function))
+    result_dir = tmp_path / "results" / "chrome" / task_id
+    outcome = run_one_task(task, environment, model=model, max_steps=15, result_dir=result_dir,
+                           cache_dir=tmp_path / "cache", agent="skills")  # fmt: skip
+    assert outcome.status is TaskStatus.SCORED, outcome.message
+    assert outcome.score == 1.0, outcome.model_dump()
+    calls = [request.function for request in model.requests]
+    feasible = CHROME_SKILL_ANSWERS[task_id][1] is not None
+    assert calls == (["route_goal", "plan_chrome_work"] if feasible else ["route_goal"])
+    assert outcome.steps == (1 if feasible else 0)
+    loop = SOLUTIONS.get(task_id)
+    if loop is not None:  # the step loop's scripted solution of the same task
+        loop_steps = sum(1 for r in loop.replies if r["action"]["kind"] not in ("done", "fail"))
+        assert outcome.steps < loop_steps or outcome.steps == loop_steps == 0
+        assert len(calls) <= len(loop.replies)
+    (result_dir / "skill_vs_loop.json").write_text(json.dumps({
+        "task_id": task_id, "skill_steps": outcome.steps, "skill_model_calls": len(calls),
+        "loop_steps": None if loop is None else loop_steps,
+        "loop_model_calls": None if loop is None else len(loop.replies),
+    }))  # fmt: skip
+
+
