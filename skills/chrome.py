@@ -109,6 +109,8 @@ def _run(goal: str, computer: Computer, params: Any) -> SkillResult:
     observe("browser", f"CDP at {browser.cdp_url}" if browser else "no CDP: keyboard only")
     if isinstance(params, ChromeParams):
         plan = params
+    elif getattr(params, "operations", None):  # the router already extracted them
+        plan = ChromeParams(operations=params.operations)
     else:
         plan = plan_chrome_work(goal, _hints(params), _view(browser))
     files = ProfileFiles(computer)
@@ -136,7 +138,7 @@ def _run(goal: str, computer: Computer, params: Any) -> SkillResult:
 def _hints(params: Any) -> str:
     if params is None or not isinstance(params, BaseModel):
         return ""
-    fields = params.model_dump(exclude_none=True, exclude={"kind"})
+    fields = params.model_dump(exclude_none=True, exclude={"kind", "operations"})
     return ", ".join(f"{key}: {value}" for key, value in fields.items())
 
 
