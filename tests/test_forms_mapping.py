@@ -115,3 +115,25 @@ def test_digits_are_not_dropped_unless_they_are_a_country_code() -> None:
     assert correct_by_rule("0044 415 555 0132", message) == "4155550132"
     assert correct_by_rule("415 555 0132 ext. 9", message) is None  # for a model to judge
     assert correct_by_rule("555 0132", message) is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["fill", "--data", "{data}"], "either a URL or --app"),
+     (["fill", "http://127.0.0.1:9/", "--app", "xterm", "--data", "{data}"], "either a URL or --app"),
+     (["fill", "http://127.0.0.1:9/", "--data", "{missing}"], "cannot read data file"),
+     (["fill", "http://127.0.0.1:9/", "--data", "{data}", "--model", "nope"], "model spec")],
+)  # fmt: skip
+def test_fill_bad_input_is_a_named_error_before_anything_starts(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    from click.testing import CliRunner
+
+    from gui_agent.cli import main
+
+    data = tmp_path / "data.json"
+    data.write_text('{"name": "Ada"}')
+    filled = [a.format(data=data, missing=tmp_path / "missing.json") for a in arguments]
+    result = CliRunner().invoke(main, filled)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output

@@ -75,7 +75,7 @@ def test_demo_form_is_filled_corrected_and_submitted_by_code(
     assert report.model_calls == 0
     assert all(f.read_back_ok for f in report.fields if f.source == "code")
     # 2 steps per page (fill_page + Next/Submit), plus 2 for the corrected page.
-    assert report.pages == 3 and report.steps == 8
+    assert report.pages == 3 and report.steps == 8 and report.correction_steps == 2
 
 
 def test_a_model_corrects_what_code_cannot_and_writes_the_free_text(

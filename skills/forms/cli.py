@@ -193,8 +193,11 @@ def _print_demo(run: RowRun, model: Model | None, received: list[dict[str, str]]
         stdout.print(f"page error fixed by {field.corrected_by}: {field.label}: {field.errors[0]} "
                   f"-> {field.value!r}")  # fmt: skip
     pages = max(report.pages, 1)
-    stdout.print(f"steps: {report.steps} for {report.pages} pages ({report.steps / pages:.1f} per page) · "
-              f"model calls: {report.model_calls} · time: {elapsed:.1f}s")  # fmt: skip
+    plain = report.steps - report.correction_steps
+    stdout.print(f"steps: {report.steps} for {report.pages} pages ({plain / pages:.1f} per page, "
+                 f"{report.correction_steps} more to correct rejected values) · "
+                 f"model calls: {report.model_calls} · fill {report.duration_s:.1f}s · "
+                 f"total {elapsed:.1f}s")  # fmt: skip
     if received:
         stdout.print(f"the form's server received application #{received[-1].get('number')}")
     colour = "green" if report.status == "done" else "red"

@@ -237,10 +237,12 @@ class _PageFiller:
         if not any(o.read_back_ok is None for o in outcomes):
             errors = [f.error for f in page.fields if f.error] + list(page.errors)
             raise _Rejected("the page rejected the values: " + "; ".join(errors))
+        steps_before = self.report.steps
         self.enter(number, page, outcomes, why=f"correct page {number}")
         again = self.surface.read()
         pressed = again.button(button.role) or button
         after = self.press(pressed, again)
+        self.report.correction_steps += self.report.steps - steps_before
         if after.errors or any(f.error for f in after.fields):
             errors = [f.error for f in after.fields if f.error] + list(after.errors)
             raise _Rejected("the page still rejects the values: " + "; ".join(errors))

@@ -40,6 +40,7 @@ class FillReport(BaseModel):
     target: str = ""
     pages: int = 0
     steps: int = 0
+    correction_steps: int = Field(default=0, description="of `steps`, those spent on rejected values")
     model_calls: int = 0
     submitted: bool = False
     duration_s: float = 0.0
