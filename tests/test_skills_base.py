@@ -210,3 +210,17 @@ def test_the_skills_package_exports_what_it_documents() -> None:
     public = {n for n in vars(skills) if not n.startswith("_")}
     modules = {n for n in public if type(getattr(skills, n)).__name__ == "module"}
     assert public - modules == set(skills.__all__)
+
+
+def test_the_router_prompt_names_the_closed_set_and_its_output_is_typed() -> None:
+    from skills.router import route_goal
+    from skills.routes import OsParams
+
+    request = route_goal.render("g", "run shell commands", ["enable_do_not_track (cookies)"], "[]")
+    for kind in ("chrome", "forms", "os", "multi_app", "generic", "infeasible"):
+        assert f"- {kind}:" in request.prompt
+    kinds = {option["properties"]["kind"]["const"]
+             for option in request.output_schema["$defs"].values()
+             if "kind" in option.get("properties", {}) and "const" in option["properties"]["kind"]}
+    assert {"chrome", "forms", "os", "multi_app", "generic", "infeasible"} <= kinds
+    assert OsParams(task="t").proposal is None
