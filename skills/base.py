@@ -181,14 +181,16 @@ def run_script(computer: Computer, source: str, *, interpreter: str = "python3",
     """One step: run a script in the environment (fed to `interpreter` on stdin via a heredoc).
 
     The script is run, not written: nothing is left on disk. Checking what the script may call
-    is the caller's job (see multi_app); the policy's shell rules still apply to the wrapper.
+    is the caller's job (see multi_app, script_check); the policy's confirmation applies.
     """
     shell = _shell_of(computer)
     marker = "GUI_AGENT_SCRIPT_END"
     while marker in source:
         marker += "_"
     command = f"{shlex.quote(interpreter)} - <<'{marker}'\n{source}\n{marker}"
-    _policy().check(Shell(command=command))
+    # The policy sees the run, not the source: shell patterns over Python text would refuse a
+    # script for a word in a string ("halt"); the source is the caller's to check.
+    _policy().check(Shell(command=f"{shlex.quote(interpreter)} - (a {len(source)}-char script)"))
     first_line = next((line for line in source.splitlines() if line.strip()), "")
     with ctx.frame("script", arguments={"interpreter": interpreter, "why": why}) as node:
         started = time.monotonic()

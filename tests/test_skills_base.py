@@ -18,7 +18,7 @@ from gui_agent.actions import Click
 from gui_agent.agentic import agentic
 from gui_agent.computers.fake import FakeComputer
 from gui_agent.episode import EpisodeStatus
-from gui_agent.errors import BudgetExceeded
+from gui_agent.errors import ActionRejected, BudgetExceeded
 from gui_agent.models.base import ModelRequest
 from gui_agent.models.scripted import FunctionModel, ScriptedModel
 from gui_agent.trace import TraceWriter, read_records
@@ -224,3 +224,12 @@ def test_the_router_prompt_names_the_closed_set_and_its_output_is_typed() -> Non
              if "kind" in option.get("properties", {}) and "const" in option["properties"]["kind"]}
     assert {"chrome", "forms", "os", "multi_app", "generic", "infeasible"} <= kinds
     assert OsParams(task="t").proposal is None
+
+
+def test_a_script_is_not_refused_for_a_word_in_its_text() -> None:
+    computer = FakeComputer(allow_shell=True)
+    run_script(computer, "print('the machine will not halt or reboot')")
+    assert len(computer.shell_commands) == 1
+    with pytest.raises(ActionRejected):
+        run_command(computer, "sudo reboot")
+    assert len(computer.shell_commands) == 1
