@@ -38,3 +38,22 @@ def test_an_unknown_agent_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "no agent named 'wizard'" in result.output and "loop, skills" in result.output
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_run_on_a_sandbox_goes_through_the_os_skill(tmp_path: Path, monkeypatch) -> None:
+    from tests.gui_fixtures import xvfb_missing
+
+    if xvfb_missing():
+        import pytest
+
+        pytest.skip(xvfb_missing())
+    target = tmp_path / "made" / "by" / "skill"
+    monkeypatch.setenv("SKILLS_TEST_DIR", str(target))
+    result = CliRunner().invoke(main, ["run", f"make the folder {target}", "--env", "sandbox",
+                                       "--model", "python:tests/models/os_route.py:respond",
+                                       "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert target.is_dir()
+    data = _result(tmp_path / "runs")
+    assert data["agent"] == "skills" and data["model_calls"] == 1
+    assert [a["source"] for a in data["actions"] if a["executed"]] == ["os.command"]
