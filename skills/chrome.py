@@ -30,6 +30,7 @@ from skills.chrome_ops import (
     AddBookmarkFolder,
     AnswerFromPage,
     BookmarkPage,
+    ChangeSetting,
     ChromeOperation,
     ChromeParams,
     CloseTabs,
@@ -75,7 +76,8 @@ def plan_chrome_work(goal: str, hints: str, browser: BrowserView) -> ChromeParam
     Choose the most direct operations:
     - a browser setting: `set_pref` with a key from `browser.settings` and a value of the
       type shown there (true/false, a number, a string); the search engine, the profile
-      name and light/dark mode have their own operations;
+      name and light/dark mode have their own operations; a setting not listed there:
+      `change_setting` with the settings page it is on and the change in the goal's words;
     - bookmarks, history, cookies/site data: their operations (`bookmark_page` with no url
       bookmarks the page in the active tab);
     - showing a place in Chrome's settings or its own pages: `open_chrome_page`;
@@ -178,6 +180,7 @@ def run_operation(op: ChromeOperation, browser: CdpBrowser | None, computer: Com
             return SkillResult(SkillStatus.FAILED, op.reason)
         case (
             SetPref()
+            | ChangeSetting()
             | SetSearchEngine()
             | SetProfileName()
             | SetColorScheme()
@@ -193,12 +196,14 @@ def run_operation(op: ChromeOperation, browser: CdpBrowser | None, computer: Com
             assert_never(op)
 
 
-def _settings(op: SetPref | SetSearchEngine | SetProfileName | SetColorScheme
+def _settings(op: SetPref | ChangeSetting | SetSearchEngine | SetProfileName | SetColorScheme
               | AddBookmarkFolder | BookmarkPage | DeleteHistory | DeleteSiteData,
               browser: CdpBrowser, files: ProfileFiles) -> SkillResult:  # fmt: skip
     match op:
         case SetPref():
             return settings.set_pref(op, browser, files)
+        case ChangeSetting():
+            return settings.change_setting(op, browser, files)
         case SetSearchEngine():
             return settings.set_search_engine(op, browser, files)
         case SetProfileName():
@@ -225,7 +230,12 @@ _SCREEN_PAGES: dict[str, ChromePage] = {"set_search_engine": "search_engines", "
 
 def _settings_by_screen(op: ChromeOperation, computer: Computer) -> SkillResult:
     """Without CDP: open the right page by keyboard and leave the control to the step loop."""
-    url = page_for_pref(op.key) if isinstance(op, SetPref) else PAGE_URLS[_SCREEN_PAGES[op.kind]]
+    if isinstance(op, SetPref):
+        url = page_for_pref(op.key)
+    elif isinstance(op, ChangeSetting):
+        url = PAGE_URLS[op.page]
+    else:
+        url = PAGE_URLS[_SCREEN_PAGES[op.kind]]
     tabs.navigate(Navigate(url=url), None, computer)
     return SkillResult(SkillStatus.HANDOFF, f"opened {url} for {op.kind}; change it on screen")
 

@@ -76,6 +76,15 @@ class SetPref(BaseModel):
     value: PrefValue
 
 
+class ChangeSetting(BaseModel):
+    """A setting whose preference key is not known: the program opens `page`, reads its
+    controls and asks which one `what` means."""
+
+    kind: Literal["change_setting"] = "change_setting"
+    page: ChromePage
+    what: str = Field(description="the change, in the goal's words")
+
+
 class SetSearchEngine(BaseModel):
     """Make the search engine named `name` the default one of the address bar."""
 
@@ -159,6 +168,7 @@ ChromeOperation = Annotated[
     | RestoreClosedTab
     | FindInPage
     | SetPref
+    | ChangeSetting
     | SetSearchEngine
     | SetProfileName
     | SetColorScheme

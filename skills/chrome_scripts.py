@@ -31,6 +31,44 @@ _SET_PREF = """new Promise(resolve => chrome.settingsPrivate.setPref(%s, %s, '',
 
 _ALL_PREF_KEYS = "new Promise(r => chrome.settingsPrivate.getAllPrefs(ps => r(ps.map(p => p.key))))"
 
+# Every control of a settings page that is bound to a preference (toggles, dropdowns, radio
+# groups carry the `pref` they edit), shadow roots included; polled while the page renders.
+_SETTINGS_CONTROLS = """(async () => {
+  const read = () => {
+    const out = [], seen = new Set(), roots = [document];
+    while (roots.length) {
+      const root = roots.pop();
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) roots.push(el.shadowRoot);
+        const pref = el.pref;
+        if (!pref || typeof pref.key !== 'string' || seen.has(pref.key)) continue;
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        seen.add(pref.key);
+        const text = (x) => (x || '').toString().trim().split('\\n')[0];
+        const label = text(el.label || el.getAttribute('label') || el.getAttribute('aria-label')
+                           || el.innerText);
+        const detail = text(el.subLabel || el.getAttribute('sub-label'));
+        let options = null;
+        if (Array.isArray(el.menuOptions))
+          options = el.menuOptions.map(o => ({value: String(o.value), name: text(o.name)}));
+        const radios = [...el.querySelectorAll('[name]')].filter(r => r.tagName.includes('RADIO'));
+        if (radios.length)
+          options = radios.map(r => ({value: String(r.name), name: text(r.label || r.innerText)}));
+        out.push({key: pref.key, type: pref.type, value: pref.value, label: label,
+                  detail: detail, options: options});
+      }
+    }
+    return out;
+  };
+  for (let i = 0; i < 40; i++) {
+    const found = read();
+    if (found.length) return found;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return [];
+})()"""
+
 _SEARCH_ENGINES = """(async () => {
   const cr = await import('chrome://resources/js/cr.js');
   const list = await cr.sendWithPromise('getSearchEnginesList');
@@ -159,6 +197,10 @@ def get_pref(key: str) -> str:
 
 def set_pref(key: str, value: Any) -> str:
     return _SET_PREF % (_js(key), _js(value))
+
+
+def settings_controls() -> str:
+    return _SETTINGS_CONTROLS
 
 
 def all_pref_keys() -> str:

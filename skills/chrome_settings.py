@@ -13,6 +13,9 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, Field
+
+from gui_agent.agentic import agentic
 from gui_agent.errors import EnvError
 from gui_agent.policy import gate
 from skills import chrome_scripts as scripts
@@ -21,8 +24,10 @@ from skills.chrome_cdp import CdpBrowser, Tab
 from skills.chrome_ops import (
     AddBookmarkFolder,
     BookmarkPage,
+    ChangeSetting,
     DeleteHistory,
     DeleteSiteData,
+    PrefValue,
     SetColorScheme,
     SetPref,
     SetProfileName,
@@ -68,8 +73,10 @@ def _expect_pref(files: ProfileFiles, key: str, value: Any) -> None:
     files.expect_preference(key, value)
 
 
-def set_pref(op: SetPref, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
-    url = page_for_pref(op.key)
+def set_pref(op: SetPref, browser: CdpBrowser, files: ProfileFiles, *,
+             url: str | None = None) -> SkillResult:  # fmt: skip
+    """Set one preference on its settings page (`url`, default: where the catalogue puts it)."""
+    url = url or page_for_pref(op.key)
     for _attempt in range(ATTEMPTS):
         with browser_action(f"set {op.key} = {op.value!r} on {url}"):
             tab = show_page(browser, url)
@@ -82,6 +89,64 @@ def set_pref(op: SetPref, browser: CdpBrowser, files: ProfileFiles) -> SkillResu
             _expect_pref(files, op.key, op.value)
             return _done(f"{op.key} = {op.value!r} on {url}")
     return _handoff(f"{op.key} still reads {now.get('value')!r} after {ATTEMPTS} attempts")
+
+
+class SettingControl(BaseModel):
+    """One control of a settings page, as the page binds it to a preference."""
+
+    key: str
+    type: str
+    value: Any = None
+    label: str = ""
+    detail: str = ""
+    options: list[dict[str, str]] | None = None
+
+
+class SettingsPage(BaseModel):
+    url: str
+    controls: list[SettingControl]
+
+
+class SettingChoice(BaseModel):
+    key: str | None = Field(description="the chosen control's key; null if none fits")
+    value: PrefValue | None = Field(
+        default=None, description="its new value: one of `options` values when it has options"
+    )
+
+
+@agentic(summarize=lambda choice: f"setting: {choice.key} = {choice.value!r}")
+def pick_setting_control(what: str, page: SettingsPage) -> SettingChoice:
+    """Pick the control of this Chrome settings page that makes the change `what` describes,
+    and the value it must get: true/false for a toggle, one of its `options` values otherwise.
+    Return key null when no control on the page fits."""
+
+
+def change_setting(op: ChangeSetting, browser: CdpBrowser, files: ProfileFiles) -> SkillResult:
+    """Open the page (one step), read its controls (free), ask which one, set it (one step)."""
+    url = PAGE_URLS[op.page]
+    with browser_action(f"open {url} to find the control for {op.what!r}"):
+        tab = show_page(browser, url)
+    raw = browser.evaluate(tab, scripts.settings_controls()) or []
+    controls = [SettingControl.model_validate(item) for item in raw]
+    observe("settings controls", "; ".join(f"{c.key} ({c.label})" for c in controls))
+    if not controls:
+        return _handoff(f"{url} shows no setting controls to change {op.what!r}")
+    choice = pick_setting_control(op.what, SettingsPage(url=url, controls=controls))
+    control = next((c for c in controls if c.key == choice.key), None)
+    if control is None or choice.value is None:
+        return _handoff(f"no control on {url} does {op.what!r}")
+    value = _typed(choice.value, control.type)
+    return set_pref(SetPref(key=control.key, value=value), browser, files, url=url)
+
+
+def _typed(value: Any, pref_type: str) -> Any:
+    """An option's value (the page lists them as text) in the preference's own type."""
+    if pref_type == "BOOLEAN" and isinstance(value, str):
+        return value.strip().lower() == "true"
+    if pref_type == "NUMBER" and isinstance(value, str):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value
 
 
 def set_search_engine(op: SetSearchEngine, browser: CdpBrowser,

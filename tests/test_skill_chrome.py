@@ -224,3 +224,35 @@ def test_deleting_history_is_refused_when_irreversible_steps_are_denied(
     history = browser.wait_loaded(browser.new_tab("chrome://history/"))
     left = [item["url"] for item in browser.evaluate(history, chrome_scripts.history_matches(""))]
     assert any("pointer.html" in url for url in left)
+
+
+def test_a_setting_outside_the_catalogue_is_found_among_the_pages_controls(
+    sandbox: Any, browser: CdpBrowser
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def respond(request: ModelRequest) -> Any:
+        if request.function == "route_goal":
+            return {"kind": "chrome", "task": "bookmarks bar everywhere"}
+        if request.function == "plan_chrome_work":
+            return {"operations": [{"kind": "change_setting", "page": "appearance",
+                                    "what": "always show the bookmarks bar"}]}  # fmt: skip
+        if request.function == "pick_setting_control":
+            line = next(x for x in request.prompt.splitlines() if x.startswith("page: {"))
+            page = json.loads(line.removeprefix("page: "))
+            controls = page["controls"]
+            seen.extend(controls)
+            bar = next(c for c in controls if c["label"] == "Bookmarks bar")
+            always = next(o for o in bar["options"] if o["name"] == "Always show")
+            return {"key": bar["key"], "value": always["value"]}
+        raise AssertionError(request.function)
+
+    model = FunctionModel(respond)
+    result = solve("Always show the bookmarks bar", sandbox, model=model)
+    assert result.status == EpisodeStatus.DONE, result.reason
+    # The page's own controls, read through its shadow roots, with their keys and options.
+    assert {"browser.show_home_button", "webkit.webprefs.default_font_size"} <= {
+        c["key"] for c in seen
+    }
+    assert result.steps_executed == 2  # open the page, set the control
+    assert preferences(sandbox)["bookmark_bar"]["visibility_state"] == 0
