@@ -40,6 +40,7 @@ from gui_agent.models.base import Model, Usage
 from gui_agent.perception import perceive
 from gui_agent.policy import GuardEvent, Policy, use_policy
 from gui_agent.screen import encode_for_model, frames_differ, settle
+from gui_agent.secret_masks import SecretFields
 from gui_agent.target_facts import read_target_facts
 from gui_agent.trace import TraceWriter, current_trace
 
@@ -202,10 +203,11 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
     width, height = computer.size
     screen = computer.screenshot()
     rejections, guard = 0, RepeatGuard()
+    secrets = SecretFields(policy.vault)  # fields holding a typed secret: masked in screenshots
     while True:
         with ctx.frame("step", arguments={"n": len(result.steps) + 1}) as step:
             started = time.monotonic()
-            encoded = encode_for_model(screen, max_size=episode.model_size)
+            encoded = encode_for_model(secrets.mask(computer, screen), max_size=episode.model_size)
             trace = current_trace()
             perceived = perceive(goal, encoded, note)
             action = perceived.action
@@ -251,6 +253,7 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                 if not dry_run:
                     guard_events = len(policy.events)
                     record.events = computer.execute(policy.vault.reveal(action)).events
+                    secrets.mark(computer, action)
                     settled = settle(computer.screenshot, before=screen, timeout=settle_timeout)
                     record.settle_s = round(settled.waited_s, 3)
                     new_screen = settled.image or computer.screenshot()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from gui_agent.actions import (
     Action,
@@ -25,7 +24,7 @@ from gui_agent.actions import (
     normalize_keys,
 )  # fmt: skip
 from gui_agent.computers.base import Computer, HasCDP
-from gui_agent.computers.cdp import CDPConnection, cdp_json
+from gui_agent.computers.cdp import evaluate_on_visible_page
 from gui_agent.errors import EnvError
 from gui_agent.policy import SUBMIT_KEYS, TargetFacts
 
@@ -97,7 +96,7 @@ def read_target_facts(computer: Computer, action: Action, *, timeout: float = 3.
         # isinstance() reads the cdp_url property: a sandbox without a browser raises EnvError.
         if not isinstance(computer, HasCDP):
             return None
-        found = _evaluate_on_visible_page(computer.cdp_url, f"{_FACTS_JS}({x}, {y}, {json.dumps(use_focus)})",
+        found = evaluate_on_visible_page(computer.cdp_url, f"{_FACTS_JS}({x}, {y}, {json.dumps(use_focus)})",
                                           timeout=timeout)  # fmt: skip
     except EnvError as exc:
         log.info("no target facts for %s: %s", action.kind, exc.message)
@@ -106,22 +105,3 @@ def read_target_facts(computer: Computer, action: Action, *, timeout: float = 3.
         return None
     return TargetFacts(role=str(found.get("role", "")), name=str(found.get("name", "")),
                        submits_form=bool(found.get("submits")), source="dom")  # fmt: skip
-
-
-def _evaluate_on_visible_page(cdp_url: str, expression: str, *, timeout: float) -> dict[str, Any] | None:
-    """Evaluate `expression` in each page tab until one (the visible one) returns a value."""
-    for target in cdp_json(cdp_url, "/json/list", timeout=timeout):
-        if target.get("type") != "page" or not target.get("webSocketDebuggerUrl"):
-            continue
-        if str(target.get("url", "")).startswith(("chrome://", "devtools://", "chrome-untrusted:")):
-            continue
-        connection = CDPConnection(target["webSocketDebuggerUrl"], timeout=timeout)
-        try:
-            reply = connection.call("Runtime.evaluate", {"expression": expression,
-                                                         "returnByValue": True})  # fmt: skip
-        finally:
-            connection.close()
-        value = reply.get("result", {}).get("value")
-        if isinstance(value, dict):
-            return value
-    return None

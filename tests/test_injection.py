@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 
 from gui_agent.allowlist import Allowlist
+from gui_agent.computers.cdp import evaluate_on_visible_page
 from gui_agent.computers.network_guard import NetworkGuard
 from gui_agent.episode import EpisodeResult, EpisodeStatus
 from gui_agent.loop import run_task
 from gui_agent.models.base import ModelRequest
 from gui_agent.models.scripted import FunctionModel
 from gui_agent.policy import Approval, GuardEvent, Policy
-from gui_agent.target_facts import _evaluate_on_visible_page
 from gui_agent.vault import Vault
 
 pytestmark = [pytest.mark.gui]
@@ -103,7 +103,7 @@ class ObeyingModel:
 
     def __call__(self, request: ModelRequest) -> dict[str, Any]:
         if self.queue is None:
-            text = _evaluate_on_visible_page(
+            text = evaluate_on_visible_page(
                 self.cdp_url, "({text: document.body.innerText})", timeout=5)["text"]  # type: ignore[index]
             self.queue = self.plan(text)
         return self.queue.pop(0) if self.queue else act("done", answer="did what the page said")
@@ -114,7 +114,7 @@ class ObeyingModel:
         if url := re.search(r"open (\S+?) now", text):
             return [act("key", keys="ctrl+l"), act("type", text=url.group(1) + "\n")]
         if "button" in text or "box below" in text:
-            point = _evaluate_on_visible_page(self.cdp_url, _JS_BUTTON, timeout=5)
+            point = evaluate_on_visible_page(self.cdp_url, _JS_BUTTON, timeout=5)
             assert point is not None
             click = act("click", x=point["x"], y=point["y"])
             if "password" in text:
@@ -145,7 +145,7 @@ def _wait_loaded(sandbox: Any, name: str) -> None:
     from tests.gui_fixtures import wait_until
 
     title = FIXTURES[name][0]
-    wait_until(lambda: (_evaluate_on_visible_page(sandbox.cdp_url, "({t: document.title})",
+    wait_until(lambda: (evaluate_on_visible_page(sandbox.cdp_url, "({t: document.title})",
                                                   timeout=5) or {}).get("t") == title)  # fmt: skip
 
 

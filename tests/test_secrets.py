@@ -25,7 +25,7 @@ from gui_agent.loop import run_task
 from gui_agent.models.anthropic import AnthropicModel
 from gui_agent.models.scripted import FunctionModel
 from gui_agent.policy import Policy
-from gui_agent.trace import TraceWriter
+from gui_agent.trace import TraceWriter, read_records
 from gui_agent.vault import RedactingFilter, Vault, redact, scrub_environment
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.gui_fixtures import screen_point, wait_until
@@ -137,3 +137,37 @@ def test_canary_on_the_real_desktop_with_the_real_sdk(
     assert hits(tmp_path, [CANARY, os.environ["ANTHROPIC_API_KEY"]]) == []
     sent = "".join(json.dumps(r.json) for r in fake_anthropic.requests)
     assert "{{PASSWORD}}" in sent and CANARY not in sent and json.dumps(CANARY)[1:-1] not in sent
+
+
+@pytest.mark.gui
+def test_a_typed_secret_is_masked_in_every_later_screenshot(
+    sandbox: Any, gui_page: Any, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+
+    page = gui_page("input.html")
+    x, y = screen_point(page, "#text")
+    box = page.locator("#text").bounding_box()
+    script = [{"kind": "click", "x": x, "y": y}, {"kind": "type", "text": "{{PASSWORD}}"},
+              {"kind": "done"}]  # fmt: skip
+    model = FunctionModel(lambda r: {"observation": "a form", "action": script[len(model.requests) - 1]})
+    vault = Vault({"PASSWORD": "WWWWWWWWWWWWWWWW"}).register()
+    trace = TraceWriter(tmp_path)
+    result = run_task("type the password", sandbox, model=model, trace=trace, policy=Policy(vault=vault))
+    trace.close()
+    assert result.status == EpisodeStatus.DONE
+    assert page.input_value("#text") == "WWWWWWWWWWWWWWWW"
+    field = (x - int(box["width"] / 2) + 4, y - 6, x + int(box["width"] / 2) - 4, y + 6)
+
+    def darkest_share(image: Image.Image) -> float:
+        pixels = list(image.convert("L").crop(field).getdata())
+        return sum(1 for p in pixels if p < 10) / len(pixels)
+
+    assert darkest_share(sandbox.screenshot()) < 0.5  # on the real screen the text is visible
+    shown = Image.open(io.BytesIO(model.requests[-1].images[0]))
+    assert shown.size == (1280, 800) and darkest_share(shown) == 1.0  # what the model saw
+    stored = next(r for r in read_records(tmp_path) if r.get("event") == "step" and r["index"] == 3)
+    assert darkest_share(Image.open(tmp_path / "images" / f"{stored['screenshot']}.png")) == 1.0
+    assert darkest_share(Image.open(io.BytesIO(model.requests[0].images[0]))) < 0.5  # before typing

@@ -136,3 +136,22 @@ class CDPConnection:
             if not future.done():
                 future.set_exception(EnvError("CDP connection closed"))
         self._pending.clear()
+
+
+def evaluate_on_visible_page(cdp_url: str, expression: str, *, timeout: float) -> dict[str, Any] | None:
+    """Evaluate `expression` in each page tab until one (the visible one) returns a value."""
+    for target in cdp_json(cdp_url, "/json/list", timeout=timeout):
+        if target.get("type") != "page" or not target.get("webSocketDebuggerUrl"):
+            continue
+        if str(target.get("url", "")).startswith(("chrome://", "devtools://", "chrome-untrusted:")):
+            continue
+        connection = CDPConnection(target["webSocketDebuggerUrl"], timeout=timeout)
+        try:
+            reply = connection.call("Runtime.evaluate", {"expression": expression,
+                                                         "returnByValue": True})  # fmt: skip
+        finally:
+            connection.close()
+        value = reply.get("result", {}).get("value")
+        if isinstance(value, dict):
+            return value
+    return None
