@@ -151,6 +151,20 @@ def test_run_forms_in_an_episode_counts_its_steps_and_asks_the_policy(
     assert episode.model_calls == (1 if consent else 0)  # the free text, the episode's model
 
 
+def test_fields_below_the_fold_are_scrolled_to_with_counted_steps(
+    sandbox: SandboxDesktop, gui_site: str
+) -> None:
+    data = {"first_name": "Ada", "city": "London", "zip code": "NW1 6XE", "terms": "yes"}
+    with open_web_form(sandbox.cdp_url, url=f"{gui_site}/long_form.html") as form:
+        report = fill_form(data, sandbox, form, submit=True, confirm=always_yes)
+        landed = form.url
+    assert report.status == "done", report.reason
+    assert landed.endswith("static.html?first=Ada&city=London&zip=NW1+6XE&terms=yes")
+    assert all(f.read_back_ok for f in report.fields)
+    # Each scroll is a step: the page is about four screens tall.
+    assert 4 <= report.steps <= 2 + 2 * 4
+
+
 # -- the command line (each run starts its own sandbox, as a user's would) --------------------
 
 

@@ -61,6 +61,7 @@ class FormField(BaseModel):
     error: str = Field(default="", description="the validation message shown for this field")
     date_order: str = Field(default="", description="typing order of a date field, e.g. 'mdy'")
     box: Box | None = None
+    on_screen: bool = Field(default=True, description="inside the visible part of the page")
 
 
 class Button(BaseModel):
@@ -69,6 +70,7 @@ class Button(BaseModel):
     text: str
     role: ButtonRole
     box: Box
+    on_screen: bool = True
 
 
 class FormPage(BaseModel):

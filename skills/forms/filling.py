@@ -13,18 +13,18 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import nullcontext
-from typing import Protocol
+from typing import Literal, Protocol
 
 from gui_agent import context as ctx
-from gui_agent.actions import Fill, FillPage
+from gui_agent.actions import Fill, FillPage, Scroll
 from gui_agent.agentic import use_model
 from gui_agent.computers.base import Computer
-from gui_agent.errors import GuiAgentError, PolicyBlocked
+from gui_agent.errors import ActionRejected, GuiAgentError, PolicyBlocked
 from gui_agent.loop import status_for, total_usage
 from gui_agent.models.base import Model
 from skills.base import act
 from skills.forms.consent import Confirm, ask_on_terminal
-from skills.forms.fields import Button, FormField, FormPage
+from skills.forms.fields import Box, Button, FormField, FormPage
 from skills.forms.formats import correct_by_rule, parse_number
 from skills.forms.mapping import choose_value
 from skills.forms.outcome import FieldOutcome, FillReport, FillStatus
@@ -32,6 +32,10 @@ from skills.forms.questions import answer_field, correct_value
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 10
+MAX_SCROLLS = 4
+MAX_SCROLL_CLICKS = 10
+WHEEL_PX = 100
+"""Pixels a browser scrolls per wheel click (Chromium)."""
 READ_BACK_WAIT_S = 2.0
 
 
@@ -76,6 +80,8 @@ def fill_form(
             node.output = report.summary_line()
     except _Rejected as exc:
         report.status, report.reason = "failed", exc.message
+    except ActionRejected as exc:
+        report.status, report.reason = "failed", f"an action was refused: {exc.message}"
     except (GuiAgentError, KeyboardInterrupt) as exc:
         status, report.reason = status_for(exc)
         report.status = _fill_status(status.value)
@@ -137,7 +143,18 @@ class _PageFiller:
 
     def enter(self, number: int, page: FormPage, outcomes: list[FieldOutcome], *,
               why: str) -> None:  # fmt: skip
-        """One fill_page step for every decided value, read back; once more for any that differ."""
+        """Fill every decided value that is on screen in one fill_page step and read back; once
+        more for values that differ; scroll (a step) to fields below or above the fold."""
+        for _ in range(MAX_SCROLLS + 1):
+            page = self.enter_visible(number, page, outcomes, why=why)
+            hidden = [f for o in outcomes if o.source != "empty" and not o.read_back_ok
+                      and (f := page.field(o.key)) is not None and not f.on_screen]  # fmt: skip
+            if not hidden or hidden[0].box is None:
+                return
+            page = self.scroll_towards(hidden[0].box)
+
+    def enter_visible(self, number: int, page: FormPage, outcomes: list[FieldOutcome], *,
+                      why: str) -> FormPage:  # fmt: skip
         for attempt in (1, 2):
             fills = self.fills(page, [o for o in outcomes if o.read_back_ok is not True])
             if fills:
@@ -146,9 +163,21 @@ class _PageFiller:
                 self.report.steps += 1
             page = self.read_back(page_number=number, outcomes=outcomes)
             if not fills or all(o.read_back_ok for o in outcomes if o.source != "empty"):
-                return
+                break
             differing = [(o.label, o.value, o.read_back) for o in outcomes if o.read_back_ok is False]
             log.info("page %d: read back differs for %s", number, differing)
+        return page
+
+    def scroll_towards(self, box: Box) -> FormPage:
+        """One Scroll step toward an element outside the visible part of the page."""
+        width, height = self.computer.size
+        direction: Literal["up", "down"] = "down" if box.y > height // 2 else "up"
+        distance = abs(box.y + box.height // 2 - height // 2)
+        amount = max(1, min(MAX_SCROLL_CLICKS, round(distance / WHEEL_PX)))
+        act(self.computer, Scroll(x=width // 2, y=height // 2, direction=direction, amount=amount),
+            why="bring the next fields into view")  # fmt: skip
+        self.report.steps += 1
+        return self.surface.read()
 
     def fills(self, page: FormPage, outcomes: list[FieldOutcome]) -> list[Fill]:
         """One Fill per field that needs one, bottom of the page first: the list a field opens
@@ -156,7 +185,7 @@ class _PageFiller:
         fills: list[Fill] = []
         for outcome in outcomes:
             field = page.field(outcome.key)
-            if field is None or outcome.source == "empty":
+            if field is None or outcome.source == "empty" or not field.on_screen:
                 continue
             if fill := self.surface.fill_for(field, outcome.value):
                 fills.append(fill)
@@ -204,6 +233,11 @@ class _PageFiller:
             time.sleep(0.05)
 
     def press(self, button: Button, before: FormPage) -> FormPage:
+        for _ in range(MAX_SCROLLS):
+            if button.on_screen:
+                break
+            before = self.scroll_towards(button.box)
+            button = next((b for b in before.buttons if b.text == button.text), button)
         x, y = button.box.centre
         act(self.computer, Fill(x=x, y=y, text="", replace=False), why=f"press {button.text!r}")
         self.report.steps += 1

@@ -130,10 +130,11 @@ def page_from_dom(raw: dict[str, Any]) -> FormPage:
             minimum=item.get("minimum", ""), maximum=item.get("maximum", ""),
             placeholder=item.get("placeholder", ""), error=item.get("error", ""),
             date_order=item.get("date_order", ""), box=_box(item.get("box")),
+            on_screen=bool(item.get("on_screen", True)),
         ))  # fmt: skip
     buttons = tuple(
         Button(text=b["text"], role=button_role(b["text"], is_submit_type=b["is_submit_type"]),
-               box=Box(**b["box"]))  # fmt: skip
+               box=Box(**b["box"]), on_screen=bool(b.get("on_screen", True)))  # fmt: skip
         for b in raw.get("buttons", [])
         if b["text"]
     )
