@@ -10,6 +10,7 @@ wait is reported as unsaved (not done). One retry when the page read-back disagr
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -294,10 +295,12 @@ def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, files: ProfileFile
                 "Network.deleteCookies",
                 {"name": cookie["name"], "domain": cookie["domain"], "path": cookie["path"]},
             )
-        for origin in (f"https://{domain}", f"https://www.{domain}", f"http://{domain}"):
+        # Cookies went above, one by one: here, clearing storage type "all" for the origins of
+        # an IP address (Chromium 156) also wiped every other site's cookies.
+        for origin in _origins(domain):
             try:
                 browser.command(tab, "Storage.clearDataForOrigin",
-                                {"origin": origin, "storageTypes": "all"})  # fmt: skip
+                                {"origin": origin, "storageTypes": _SITE_STORAGE})  # fmt: skip
             except EnvError as exc:
                 log.info("clearing %s: %s", origin, exc.message)
     cookies = browser.command(tab, "Storage.getCookies").get("cookies", [])
@@ -306,6 +309,14 @@ def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, files: ProfileFile
     if left:
         return _handoff(f"{len(left)} cookies of {domain} are still stored")
     return _done(f"deleted {len(mine)} cookies and the stored data of {domain}")
+
+
+_SITE_STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"
+
+
+def _origins(domain: str) -> list[str]:
+    hosts = [domain] if re.fullmatch(r"[\d.:\[\]]+", domain) else [domain, f"www.{domain}"]
+    return [f"{scheme}://{host}" for host in hosts for scheme in ("https", "http")]
 
 
 def _bare_domain(text: str) -> str:

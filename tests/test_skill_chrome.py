@@ -256,3 +256,76 @@ def test_a_setting_outside_the_catalogue_is_found_among_the_pages_controls(
     }
     assert result.steps_executed == 2  # open the page, set the control
     assert preferences(sandbox)["bookmark_bar"]["visibility_state"] == 0
+
+
+def test_golden_prompts_of_the_chrome_skills_questions() -> None:
+    from skills.chrome import _view, plan_chrome_work
+    from skills.chrome_settings import SettingControl, SettingsPage, pick_setting_control
+
+    request = plan_chrome_work.render("Turn on Do Not Track", "setting: Do Not Track", _view(None))
+    assert ("def plan_chrome_work(goal: str, hints: str, browser: BrowserView) -> ChromeParams:\n"
+            '    """\n    Turn the goal into the few browser operations that achieve it, in order.'
+            ) in request.system  # fmt: skip
+    assert "`infeasible` with why" in request.system
+    text = request.parts[0].text  # type: ignore[union-attr]
+    assert text.startswith("# Arguments\ngoal: Turn on Do Not Track\nhints: setting: Do Not Track")
+    assert "enable_do_not_track (cookies): send a 'Do Not Track' request: true/false" in text
+    assert '"passwords":"chrome://password-manager/passwords"' in text
+    kinds = request.output_schema["$defs"]["SetPref"]["properties"]["kind"]
+    assert kinds.get("const", kinds.get("enum", [None])[0]) == "set_pref"
+
+    page = SettingsPage(url="chrome://settings/cookies", controls=[
+        SettingControl(key="enable_do_not_track", type="BOOLEAN", value=False,
+                       label='Send a "Do Not Track" request')])  # fmt: skip
+    request = pick_setting_control.render("turn on do not track", page)
+    assert "one of its `options` values otherwise" in request.system
+    assert request.parts[0].text.splitlines()[2].startswith(  # type: ignore[union-attr]
+        'page: {"url":"chrome://settings/cookies","controls":[{"key":"enable_do_not_track"'
+    )
+
+
+def test_the_open_page_is_bookmarked_searched_and_answered_from(
+    sandbox: Any, browser: CdpBrowser, gui_site: str
+) -> None:
+    url = f"{gui_site}/static.html"
+    browser.navigate(browser.active_tab(), url)
+    plan = [
+        {"kind": "bookmark_page", "parent": "other"},
+        {"kind": "find_in_page", "text": "moves"},
+        {"kind": "answer_from_page", "question": "What does the heading say?"},
+    ]
+
+    def respond(request: ModelRequest) -> Any:
+        if request.function == "route_goal":
+            return {"kind": "chrome", "task": "page work"}
+        if request.function == "plan_chrome_work":
+            return {"operations": plan}
+        if request.function == "answer_from_text":
+            assert "A still page" in request.prompt and "Nothing here moves." in request.prompt
+            return "A still page"
+        raise AssertionError(request.function)
+
+    result = solve("Bookmark this page, find 'moves', tell me its heading", sandbox,
+                   model=FunctionModel(respond))  # fmt: skip
+    assert result.status == EpisodeStatus.DONE, result.reason
+    assert result.answer == "A still page"
+    assert result.steps_executed == 3  # the bookmark, ctrl+F, the typed text
+    bookmarks = json.loads((Path(sandbox.chromium_profile) / "Default" / "Bookmarks").read_text())
+    other = bookmarks["roots"]["other"]["children"]
+    assert [(b["name"], b["url"]) for b in other if b.get("url") == url] == [("static", url)]
+    assert browser.active_tab().url == url  # the bookmarks manager ran in a tab of its own
+
+
+def test_a_sites_cookies_are_deleted_and_others_kept(
+    sandbox: Any, browser: CdpBrowser, gui_site: str
+) -> None:
+    tab = browser.navigate(browser.active_tab(), f"{gui_site}/static.html")
+    for domain in ("127.0.0.1", "example.org"):
+        browser.command(tab, "Network.setCookie", {
+            "name": "tracker", "value": "1", "domain": domain, "path": "/"})  # fmt: skip
+    plan = [{"kind": "delete_site_data", "domain": "127.0.0.1"}]
+    result = solve("Delete the cookies of 127.0.0.1", sandbox, model=scoped_model(plan))
+    assert result.status == EpisodeStatus.DONE, result.reason
+    assert result.steps_executed == 1
+    left = {c["domain"] for c in browser.command(tab, "Storage.getCookies")["cookies"]}
+    assert "example.org" in left and "127.0.0.1" not in left
