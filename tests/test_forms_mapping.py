@@ -137,3 +137,22 @@ def test_fill_bad_input_is_a_named_error_before_anything_starts(
     result = CliRunner().invoke(main, filled)
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_golden_prompts_of_the_two_model_questions() -> None:
+    from skills.forms.questions import answer_field, correct_value
+
+    field = FormField(key="#purpose", label="What will you use it for?", kind="textarea")
+    request = answer_field.render(field, {"interests": "poetry"}, "Step 3", "Last details")
+    assert ("# Function\ndef answer_field(field: FormField, data: dict[str, str], page_title: str,"
+            " page_text: str) -> FieldAnswer:\n    \"\"\"\n    Decide what this form field should"
+            " hold, using only the user's data.\n") in request.system  # fmt: skip
+    assert "Never invent personal" in request.system and "return null to" in request.system
+    [text] = [getattr(part, "text", "") for part in request.parts]
+    assert text.startswith('# Arguments\nfield: {"key":"#purpose","label":"What will you use it for?"')
+    assert text.endswith('data: {"interests": "poetry"}\npage_title: Step 3\npage_text: Last details')
+    assert set(request.output_schema["properties"]) == {"value", "reason"}
+    request = correct_value.render(field, "4155", "Enter 10 digits", {})
+    assert "The page rejected the value typed into this field" in request.system
+    assert "rejected_value: 4155\nerror: Enter 10 digits\ndata: {}" in request.parts[0].text  # type: ignore[union-attr]
+    assert set(request.output_schema["properties"]) == {"value", "explanation"}

@@ -22,7 +22,7 @@ from gui_agent.computers.base import Computer
 from gui_agent.errors import ActionRejected, GuiAgentError, PolicyBlocked
 from gui_agent.loop import status_for, total_usage
 from gui_agent.models.base import Model
-from skills.base import act
+from skills.base import act, observe
 from skills.forms.consent import Confirm, ask_on_terminal
 from skills.forms.fields import Box, Button, FormField, FormPage
 from skills.forms.formats import correct_by_rule, parse_number
@@ -136,6 +136,9 @@ class _PageFiller:
     # -- one page ---------------------------------------------------------------------------
 
     def fill_page(self, number: int, page: FormPage) -> list[FieldOutcome]:
+        observe(f"form page {number}", f"{page.title or page.url}: "
+                + ", ".join(f"{f.label} ({f.kind})" for f in page.fields)
+                + " | buttons: " + ", ".join(b.text for b in page.buttons))  # fmt: skip
         outcomes = [self.decide(number, field, page) for field in page.fields]
         self.enter(number, page, outcomes, why=f"fill page {number}")
         self.report.fields.extend(outcomes)
@@ -229,6 +232,9 @@ class _PageFiller:
                     outcome.read_back_ok = same_value(field, field.value, outcome.value)
             settled = all(o.read_back_ok for o in outcomes if o.source != "empty")
             if settled or time.monotonic() > deadline:
+                observe(f"read back page {page_number}", "; ".join(
+                    f"{o.label}={o.read_back!r} {'ok' if o.read_back_ok else 'differs'}"
+                    for o in outcomes if o.source != "empty"))  # fmt: skip
                 return page
             time.sleep(0.05)
 
