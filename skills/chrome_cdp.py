@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 HTTP_TIMEOUT_S = 5.0
 SCRIPT_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 20.0
+ANSWER_WAIT_S = 3.0
 
 # Everything under a document, shadow roots included: chrome:// pages are nested web components.
 DEEP_TEXT_JS = """(() => {
@@ -207,15 +208,20 @@ class CdpBrowser:
         return str(text)[:limit]
 
 
-def browser_of(computer: Computer) -> CdpBrowser | None:
-    """The computer's browser over CDP when it has one that answers now, else None."""
+def browser_of(computer: Computer, *, wait: float = ANSWER_WAIT_S) -> CdpBrowser | None:
+    """The computer's browser over CDP when one answers within `wait` s, else None."""
     if not isinstance(computer, HasCDP):
         return None
     try:
         url = computer.cdp_url
     except EnvError:
-        return None
+        return None  # the computer knows of no browser at all
     if not url:
         return None
     browser = CdpBrowser(url)
-    return browser if browser.answers() else None
+    deadline = time.monotonic() + wait
+    while not browser.answers():
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.25)  # a browser launched a moment ago opens its port shortly
+    return browser

@@ -329,3 +329,14 @@ def test_a_sites_cookies_are_deleted_and_others_kept(
     assert result.steps_executed == 1
     left = {c["domain"] for c in browser.command(tab, "Storage.getCookies")["cookies"]}
     assert "example.org" in left and "127.0.0.1" not in left
+
+
+def test_no_browser_answering_means_the_keyboard_path() -> None:
+    from skills.chrome_cdp import browser_of
+
+    class NothingListens:
+        cdp_url = "http://127.0.0.1:9"
+
+    started = time.monotonic()
+    assert browser_of(NothingListens(), wait=0.3) is None  # type: ignore[arg-type]
+    assert time.monotonic() - started < 5
