@@ -255,6 +255,7 @@ class AgenticFunction(Generic[P, R]):
             ctx.require("model_calls", node=node)
             ctx.require("tokens", node=node)
             ctx.require("cost", node=node)
+            ctx.require("time", node=node)
             request = _with_attempt(request, attempt, attempts)
             reply = model.complete(request)
             node.usage.add(reply.usage)

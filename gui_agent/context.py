@@ -60,10 +60,13 @@ class Budget:
     max_model_calls: int | None = None
     max_tokens: int | None = None
     max_cost_usd: float | None = None
+    max_seconds: float | None = None
+    """Wall-clock limit, checked before each model call and each action."""
     actions: int = 0
     model_calls: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
+    started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def room(self, kind: BudgetKind) -> bool:
@@ -76,6 +79,8 @@ class Budget:
                 return self.max_tokens is None or self.tokens < self.max_tokens
             case "cost":
                 return self.max_cost_usd is None or self.cost_usd < self.max_cost_usd
+            case "time":
+                return self.max_seconds is None or time.monotonic() - self.started < self.max_seconds
 
     def limit_text(self, kind: BudgetKind) -> str:
         limits = {
@@ -83,8 +88,10 @@ class Budget:
             "model_calls": self.max_model_calls,
             "tokens": self.max_tokens,
             "cost": self.max_cost_usd,
+            "time": self.max_seconds,
         }
-        return f"{kind} budget of {limits[kind]} is used up"
+        unit = " s" if kind == "time" else ""
+        return f"{kind} budget of {limits[kind]}{unit} is used up"
 
 
 @dataclass(eq=False)
@@ -378,8 +385,9 @@ def reserve_action(*, node: CallNode | None = None) -> None:
         budget._lock.acquire()
     try:
         for budget in budgets:
-            if not budget.room("actions"):
-                raise BudgetExceeded(budget.limit_text("actions"), kind="actions")
+            for kind in ("actions", "time"):
+                if not budget.room(kind):
+                    raise BudgetExceeded(budget.limit_text(kind), kind=kind)
         for budget in budgets:
             budget.actions += 1
     finally:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-BudgetKind = Literal["actions", "model_calls", "tokens", "cost"]
+BudgetKind = Literal["actions", "model_calls", "tokens", "cost", "time"]
 
 
 class GuiAgentError(Exception):

@@ -115,13 +115,15 @@ def run_task(
     trace: TraceWriter | None = None,
     max_tokens: int | None = None,
     max_cost_usd: float | None = None,
+    max_seconds: float | None = None,
     settle_timeout: float = 3.0,
     snap: bool = True,
 ) -> EpisodeResult:
     """Drive `computer` toward `goal`; returns the episode with its one terminal status.
 
     `max_steps` (at most 15) caps executed actions, including those of skills running below;
-    `max_tokens` and `max_cost_usd` cap model usage (status budget_exceeded when hit).
+    `max_tokens` and `max_cost_usd` cap model usage, `max_seconds` the episode's wall-clock
+    time, checked before each model call and action (status budget_exceeded when hit).
     After each action the screen is polled until it is still, for at most `settle_timeout` s.
     With `snap`, a click that carries a `target` and misses the element the target names is
     moved to that element's centre (grounding/snap.py); the step record says from, to and tier.
@@ -130,7 +132,8 @@ def run_task(
                        max_steps=max_steps, policy=policy, dry_run=dry_run,
                        model_size=model_size, on_step=on_step, trace=trace,
                        max_tokens=max_tokens, max_cost_usd=max_cost_usd,
-                       settle_timeout=settle_timeout, snap=snap)  # fmt: skip
+                       max_seconds=max_seconds, settle_timeout=settle_timeout,
+                       snap=snap)  # fmt: skip
 
 
 def run_episode(
@@ -149,6 +152,7 @@ def run_episode(
     trace: TraceWriter | None = None,
     max_tokens: int | None = None,
     max_cost_usd: float | None = None,
+    max_seconds: float | None = None,
     settle_timeout: float = 3.0,
     snap: bool = True,
 ) -> EpisodeResult:
@@ -169,7 +173,8 @@ def run_episode(
                       snap=snap)  # fmt: skip
     attach = trace.attach() if trace is not None else nullcontext()
     chosen = use_model(model) if model is not None else nullcontext()
-    budget = ctx.Budget(max_actions=max_steps, max_tokens=max_tokens, max_cost_usd=max_cost_usd)
+    budget = ctx.Budget(max_actions=max_steps, max_tokens=max_tokens, max_cost_usd=max_cost_usd,
+                        max_seconds=max_seconds)  # fmt: skip
     root: ctx.CallNode | None = None
     token = _current_episode.set(episode)
     try:

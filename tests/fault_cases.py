@@ -126,7 +126,6 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
 }  # fmt: skip
 
 MISSING: list[tuple[str, str, str]] = [
-    ("provider", "per-episode wall-clock budget", "no such budget exists yet (tokens/cost/steps only)"),
     ("provider", "spend-limit 429 stops an eval run from starting new tasks", "not implemented in the runner"),
     ("persistence", "SIGKILL of an eval worker (requeued once)", "workers are threads here; no test"),
 ]  # fmt: skip

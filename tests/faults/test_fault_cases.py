@@ -201,3 +201,24 @@ def _not_zombie(pid: int) -> bool:
         return " Z " not in Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
+
+
+@faults(group="provider", case="a slow provider and a per-episode wall-clock budget",
+        expected="budget_exceeded once the time is up; no action after it")  # fmt: skip
+def test_a_wall_clock_budget_ends_a_slow_episode(fake_anthropic: FakeAnthropic,
+                                                 record_property: Any) -> None:  # fmt: skip
+    import time
+
+    for step in range(10):
+        fake_anthropic.reply_tool(act("click", x=10 + 30 * step, y=40), delay=0.7)
+    computer = FakeComputer()
+    model = AnthropicModel(base_url=fake_anthropic.base_url, native=False, timeout=10)
+    started = time.monotonic()
+    result = run_task("g", computer, model=model, max_seconds=2.0)
+    elapsed = time.monotonic() - started
+    assert result.status == EpisodeStatus.BUDGET_EXCEEDED, result.reason
+    assert "time budget of 2.0 s" in result.reason
+    assert 2.0 <= elapsed < 2.0 + 1.5  # at most the one call already under way
+    assert 1 <= len(computer.executed) <= 3
+    record_property("observed", f"budget_exceeded after {elapsed:.1f} s, "
+                                f"{len(computer.executed)} actions")  # fmt: skip
