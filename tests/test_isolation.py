@@ -19,13 +19,11 @@ import pytest
 from gui_agent.actions import Click
 from gui_agent.computers.display import XvfbDisplay
 from gui_agent.computers.server import DesktopServer, XvfbDesktop
-from gui_agent.computers.server.isolation import Isolation
+from gui_agent.computers.server.isolation import Isolation, bwrap_problem
 from gui_agent.computers.server.processes import SessionProcesses
 from gui_agent.computers.vm import VMComputer
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
-]
+pytestmark = [pytest.mark.skipif(bwrap_problem() is not None, reason=str(bwrap_problem()))]
 needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
 
 

@@ -18,8 +18,10 @@ a new PID namespace ends every process of the command when its bwrap ends, and
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,19 @@ X_SOCKETS = "/tmp/.X11-unix"
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
+
+
+@functools.cache
+def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot make a boundary on this machine (absent, or no namespaces), or None."""
+    path = bwrap_path()
+    if path is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-pid", "true"],
+                           capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    if probe.returncode != 0:
+        return f"bubblewrap cannot create namespaces here: {probe.stderr.strip()[:200]}"
+    return None
 
 
 def _project_dirs() -> list[str]:
@@ -59,9 +74,9 @@ class Isolation:
     bwrap: str = field(default_factory=lambda: bwrap_path() or "")
 
     def __post_init__(self) -> None:
-        if not self.bwrap:
-            raise ConfigError("isolating commands needs bubblewrap: apt-get install bubblewrap "
-                              "(or serve with --no-isolate)")  # fmt: skip
+        problem = bwrap_problem()
+        if problem is not None or not self.bwrap:
+            raise ConfigError(f"cannot isolate commands: {problem} (or serve with --no-isolate)")
 
     @property
     def home_path(self) -> Path:
