@@ -81,7 +81,8 @@ class NetworkGuard:
         """Open `url` in the first page tab, through the guard (a blocked URL is recorded)."""
         connection = self._require()
         targets = connection.call("Target.getTargets")["targetInfos"]
-        pages = [t for t in targets if t["type"] == "page" and not t["url"].startswith("chrome")]
+        pages = [t for t in targets if t["type"] == "page" and not t["url"].startswith(
+                 ("chrome://omnibox", "chrome-untrusted:", "devtools:"))]  # fmt: skip
         if not pages:
             raise EnvError("the browser has no page tab to open a URL in")
         connection.call("Target.activateTarget", {"targetId": pages[0]["targetId"]})
