@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,9 +20,15 @@ from click.testing import CliRunner
 from gui_agent.actions import Key
 from gui_agent.cli import main
 from gui_agent.computers.server.accessibility import SYSTEM_PACKAGES, pyatspi_available
-from skills.forms import fill_form
+from gui_agent.episode import EpisodeStatus
+from gui_agent.loop import Episode, run_episode
+from gui_agent.models.scripted import FunctionModel
+from gui_agent.policy import Policy
+from skills.base import SkillResult, SkillStatus
+from skills.forms import fill_form, run_forms
 from skills.forms.consent import always_yes
-from skills.forms.desktop import DesktopSandbox, parse_tree
+from skills.forms.desktop import DesktopSandbox, parse_tree, read_window
+from skills.routes import FormsParams
 from tests.gui_fixtures import wait_until, xvfb_missing
 
 pytestmark = pytest.mark.gui
@@ -81,6 +88,50 @@ def test_the_dialog_is_not_saved_without_consent(desktop: DesktopSandbox, tmp_pa
     assert report.status == "blocked"
     assert values["Telephone"] == "+1 415 555 0132"  # filled, read back, but not saved
     assert not out.exists()
+
+
+class TreeOnlyComputer:
+    """The sandbox seen as a VM without a browser: screen, input, and an accessibility tree."""
+
+    def __init__(self, desktop: DesktopSandbox) -> None:
+        self.desktop = desktop
+        self.size = desktop.computer.size
+        self.allows_shell = False
+
+    def screenshot(self) -> Any:
+        return self.desktop.computer.screenshot()
+
+    def execute(self, action: Any) -> Any:
+        return self.desktop.computer.execute(action)
+
+    def close(self) -> None:
+        pass
+
+    def accessibility_tree(self) -> str:
+        return read_window(self.desktop.env)
+
+
+def test_run_forms_fills_the_window_in_front_through_a_computers_tree(
+    desktop: DesktopSandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "saved.json"
+    results: list[SkillResult] = []
+
+    def body(episode: Episode) -> EpisodeStatus:
+        params = FormsParams(fields={"name": "Grace Hopper", "plan": "team"}, submit=True)
+        results.append(run_forms(episode.goal, episode.computer, params=params))
+        return EpisodeStatus.DONE
+
+    with desktop.open_app(dialog_command(out)):
+        leave_empty = FunctionModel(lambda request: {"value": None, "reason": "not in the data"})
+        episode = run_episode("save Grace's contact", TreeOnlyComputer(desktop), body,  # type: ignore[arg-type]
+                              name="solve", model=leave_empty,
+                              policy=Policy(confirm=lambda action: True))  # fmt: skip
+        saved = wait_until(lambda: out.exists() and json.loads(out.read_text()))
+    assert results[0].status == SkillStatus.DONE, results[0].summary
+    assert (saved["name"], saved["plan"]) == ("Grace Hopper", "Team")
+    assert [s.source for s in episode.steps] == ["forms.fill_form", "forms.fill_form"]
+    assert episode.model_calls == 4  # e-mail, telephone, age, newsletter: not in the data
 
 
 def test_fill_app_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 
 from gui_agent.actions import Fill
@@ -158,14 +158,15 @@ def fill_for(field: FormField, value: str) -> Fill | None:
 
 
 class DesktopForm:
-    """A program's window on the sandbox, read through the accessibility tree."""
+    """A program's window read through the accessibility tree (`read_xml` fetches the XML:
+    one window on the sandbox, or a computer's whole tree, such as a VM's /accessibility)."""
 
-    def __init__(self, env: dict[str, str], *, application: str) -> None:
-        self.env = env
+    def __init__(self, read_xml: Callable[[], str], *, application: str | None = None) -> None:
+        self.read_xml = read_xml
         self.application = application
 
     def read(self) -> FormPage:
-        return parse_tree(read_window(self.env, self.application), application=self.application)
+        return parse_tree(self.read_xml(), application=self.application)
 
     def fill_for(self, field: FormField, value: str) -> Fill | None:
         return fill_for(field, value)
@@ -218,7 +219,8 @@ class DesktopSandbox:
         except OSError as exc:
             raise ConfigError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from exc
         try:
-            yield DesktopForm(self.env, application=self._wait_for_window(proc, before))
+            name = self._wait_for_window(proc, before)
+            yield DesktopForm(lambda: read_window(self.env, name), application=name)
         finally:
             if proc.poll() is None:
                 proc.terminate()

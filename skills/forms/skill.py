@@ -1,8 +1,10 @@
 """`run_forms`: the router's entry point for goals that fill in a web form.
 
 The goal's field values come in `params` (extracted once by the router). The form is the front
-browser tab (reached over CDP); if the goal names another page, the skill opens it with two
-counted steps (focus the address bar, type the URL). Every press that submits a form (Next
+browser tab (reached over CDP), or, on a computer without a browser but with an accessibility
+tree (a VM's /accessibility), the window or dialog in front, read through that tree. If the
+goal names another page, the skill opens it with two counted steps (focus the address bar,
+type the URL). Every press that submits a form (Next
 and Submit alike) passes the episode policy's gate inside `act`; a refusal ends the skill
 BLOCKED with nothing sent.
 """
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 from gui_agent import context as ctx
 from gui_agent.actions import Key, Type
-from gui_agent.computers.base import Computer, HasCDP
+from gui_agent.computers.base import Computer, HasAccessibilityTree, HasCDP
 from gui_agent.errors import GuiAgentError
 from skills.base import SkillResult, SkillStatus, act, observe
 from skills.forms.consent import always_yes
+from skills.forms.desktop import DesktopForm
 from skills.forms.filling import fill_form
 from skills.forms.outcome import FillReport
 from skills.forms.web import open_web_form
@@ -32,12 +35,14 @@ def run_forms(goal: str, computer: Computer, *, params: FormsParams) -> SkillRes
 def _run(computer: Computer, params: FormsParams) -> SkillResult:
     if not params.fields:
         return SkillResult(SkillStatus.HANDOFF, "the goal states no field values to fill")
-    if not isinstance(computer, HasCDP):
+    cdp_url = _cdp_url(computer)
+    if cdp_url is None:
+        if isinstance(computer, HasAccessibilityTree) and not params.url:
+            # No browser to read: the form in front, through the accessibility tree.
+            tree = DesktopForm(computer.accessibility_tree)
+            return _result(fill_form(params.fields, computer, tree, submit=params.submit,
+                                     confirm=always_yes, ask_model=True, target="desktop"))  # fmt: skip
         return SkillResult(SkillStatus.HANDOFF, "no browser reachable over CDP here")
-    try:
-        cdp_url = computer.cdp_url
-    except GuiAgentError as exc:
-        return SkillResult(SkillStatus.HANDOFF, f"no browser reachable over CDP: {exc.message}")
     with open_web_form(cdp_url) as form:
         if params.url and form.url.rstrip("/") != params.url.rstrip("/"):
             before = form.read()
@@ -49,6 +54,13 @@ def _run(computer: Computer, params: FormsParams) -> SkillResult:
         report = fill_form(params.fields, computer, form, submit=params.submit,
                            confirm=always_yes, ask_model=True, target=form.url)  # fmt: skip
     return _result(report)
+
+
+def _cdp_url(computer: Computer) -> str | None:
+    try:  # isinstance() reads the property too: a computer without a browser raises
+        return computer.cdp_url if isinstance(computer, HasCDP) else None
+    except GuiAgentError:
+        return None
 
 
 def _result(report: FillReport) -> SkillResult:
