@@ -240,3 +240,18 @@ def test_bench_grounding_reports_accuracy_latency_and_snapping(tmp_path: Path) -
     assert tiers["model"]["cases"] == 5
     by_sigma = {row["sigma"]: row for row in report["snapping"]}
     assert by_sigma[20]["snapped_hits"] > by_sigma[20]["raw_hits"]
+
+
+def test_with_a_hint_ocr_reads_only_the_region_around_it_and_snaps_in_screen_pixels() -> None:
+    image = Image.open(DATA / "page-form.png").convert("RGB")
+    truth = next(t for t in scene("page-form")["targets"] if t["name"] == "Save draft")
+    box = Box(*truth["box"])
+    cx, cy = box.centre
+    screen = ObservedScreen(image=image)
+    located = locate_with_tiers("Save draft button", screen, hint_point=(cx + 30, cy - 25),
+                                tiers=("ocr",))  # fmt: skip
+    assert located is not None and box.contains(located.x, located.y)
+    assert not screen.read("ocr")  # the whole screen was never read
+    snap = snap_point("Save draft button", (cx + 30, cy - 25), screen)
+    assert snap is not None and snap.tier == "ocr" and box.contains(*snap.to_point)
+    assert screen.ocr_region is not None and screen.ocr_region.width == 640

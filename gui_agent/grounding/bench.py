@@ -15,6 +15,9 @@ real model instead.
 Snapping: for every case where a stabilized tier has an element the target names, the true
 centre is perturbed by Gaussian noise (sigma 10, 20, 40 px) and the hit rate is compared before
 and after `snap_point`.
+
+`--ocr-hint-sample N` also times OCR given a hint point (what snapping and `locate` with a hint
+do): only the region around the hint is read.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from pydantic import BaseModel
 from gui_agent.agentic import use_model
 from gui_agent.grounding.dataset import Case, Scene
 from gui_agent.grounding.elements import Box, Tier
-from gui_agent.grounding.locate import match_in_tier
+from gui_agent.grounding.locate import locate_with_tiers, match_in_tier
 from gui_agent.grounding.matching import Target, ranked
 from gui_agent.grounding.observed import ObservedScreen
+from gui_agent.grounding.ocr import REGION
 from gui_agent.grounding.snap import snap_point
 from gui_agent.grounding.zoom import crop_box_for, zoom_factor, zoom_locate
 from gui_agent.models.base import ModelRequest
@@ -140,6 +144,38 @@ def bench_stabilized_tier(scenes: Iterable[Scene], tier: Tier, *,
     result.cpu_ms_median = round(statistics.median(timings.cpu), 1) if timings.cpu else 0.0
     result.live_read_ms_median = round(statistics.median(live), 1) if live else None
     return result
+
+
+def bench_ocr_near_hint(scenes: list[Scene], *, sample: int, rng: random.Random,
+                        sigma: float = 20.0) -> TierResult:  # fmt: skip
+    """OCR alone with a hint point (the true centre moved by N(0, sigma)): the region read."""
+    cases = [(scene, case) for scene in scenes for case in scene.cases if case.text]
+    chosen = rng.sample(cases, min(sample, len(cases)))
+    result = TierResult(tier="ocr", cases=0, hits=0, note=f"with a hint (sigma {sigma:g} px), "
+                        f"reading {REGION[0]}x{REGION[1]} around it; text targets")  # fmt: skip
+    timings = _Timings()
+    for scene, case in chosen:
+        cx, cy = case.box.centre
+        hint = (int(rng.gauss(cx, sigma)), int(rng.gauss(cy, sigma)))
+        wall, cpu = time.perf_counter(), time.process_time()
+        only_ocr: tuple[Tier, ...] = ("ocr",)
+        located = locate_with_tiers(case.target, ObservedScreen(image=scene.image),
+                                    hint_point=hint, tiers=only_ocr)  # fmt: skip
+        timings.wall.append((time.perf_counter() - wall) * 1000)
+        timings.cpu.append((time.process_time() - cpu) * 1000)
+        hit = _hit(case.box, (located.x, located.y) if located else None)
+        result.cases += 1
+        result.hits += hit
+        result.text_cases += 1
+        result.text_hits += hit
+    _finish(result, timings)
+    return result
+
+
+def _finish(result: TierResult, timings: _Timings) -> None:
+    result.latency_ms_median = round(statistics.median(timings.wall), 1) if timings.wall else 0.0
+    result.latency_ms_p90 = round(percentile(timings.wall, 0.9), 1)
+    result.cpu_ms_median = round(statistics.median(timings.cpu), 1) if timings.cpu else 0.0
 
 
 class OracleModel:

@@ -16,6 +16,7 @@ from gui_agent.grounding.bench import (
     SIGMAS,
     GroundingReport,
     bench_model_tier,
+    bench_ocr_near_hint,
     bench_snapping,
     bench_stabilized_tier,
 )
@@ -41,14 +42,17 @@ def _tiers(text: str) -> list[Tier]:
               help="A real model for the model tier [default: a scripted oracle].")  # fmt: skip
 @click.option("--model-sample", type=click.IntRange(min=1), default=60, show_default=True,
               help="Cases the model tier runs on.")  # fmt: skip
+@click.option("--ocr-hint-sample", type=click.IntRange(min=0), default=40, show_default=True,
+              help="Text targets OCR runs on with a hint point (0: skip).")  # fmt: skip
 @click.option("--no-snapping", is_flag=True, help="Skip the snapping measurement.")
 @click.option("--scenes", "limit", type=click.IntRange(min=1), default=None,
               help="Only the first N scenes (by name).")  # fmt: skip
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report as JSON here.")  # fmt: skip
-def grounding(data: Path, tiers: str, model: str | None, model_sample: int, no_snapping: bool,
-              limit: int | None, seed: int, out: Path | None) -> None:  # fmt: skip
+def grounding(data: Path, tiers: str, model: str | None, model_sample: int,
+              ocr_hint_sample: int, no_snapping: bool, limit: int | None, seed: int,
+              out: Path | None) -> None:  # fmt: skip
     """Accuracy and latency of each grounding tier alone, and the gain of snapping."""
     chosen = _tiers(tiers)
     rng = random.Random(seed)
@@ -67,6 +71,8 @@ def grounding(data: Path, tiers: str, model: str | None, model_sample: int, no_s
                                                      rng=rng, progress=console.print))  # fmt: skip
             else:
                 report.tiers.append(bench_stabilized_tier(scenes, tier, progress=_quiet))
+            if tier == "ocr" and ocr_hint_sample:
+                report.tiers.append(bench_ocr_near_hint(scenes, sample=ocr_hint_sample, rng=rng))
         if not no_snapping:
             report.snapping = bench_snapping(scenes, sigmas=SIGMAS, rng=rng)
     except GuiAgentError as exc:
@@ -95,7 +101,8 @@ def tier_table(report: GroundingReport) -> Table:
         if tier.cases == 0:
             table.add_row(tier.tier, "0", "-", "", "", "", "", "", "no scene has its source")
             continue
-        table.add_row(tier.tier, str(tier.cases), f"{tier.accuracy:.1%}", str(tier.text_cases),
+        name = f"{tier.tier} (hint)" if tier.note.startswith("with a hint") else tier.tier
+        table.add_row(name, str(tier.cases), f"{tier.accuracy:.1%}", str(tier.text_cases),
                       f"{tier.text_accuracy:.1%}", f"{tier.latency_ms_median:.1f}",
                       f"{tier.latency_ms_p90:.1f}", f"{tier.cpu_ms_median:.1f}", live)  # fmt: skip
     notes = [f"{t.tier}: {t.note}" for t in report.tiers if t.note]

@@ -21,7 +21,7 @@ from PIL import Image
 from gui_agent.errors import GuiAgentError
 from gui_agent.grounding.a11y import TreeError, elements_from_tree
 from gui_agent.grounding.dom import elements_from_rows, read_dom_rows
-from gui_agent.grounding.elements import Element, Tier
+from gui_agent.grounding.elements import Box, Element, Tier
 from gui_agent.grounding.matching import Target
 from gui_agent.grounding.ocr import (
     OcrEngine,
@@ -46,6 +46,8 @@ class ObservedScreen:
     ocr_engine: OcrEngine = "auto"
     read_seconds: dict[Tier, float] = field(default_factory=dict)
     """How long reading each source took (the last time it was read)."""
+    ocr_region: Box | None = None
+    """Where OCR reads (None: the whole screenshot); set before the OCR tier first runs."""
     ocr_lines: list[OcrLine] = field(default_factory=list, repr=False)
     """The lines OCR read, once the OCR tier has run."""
     _cache: dict[Tier, list[Element]] = field(default_factory=dict, repr=False)
@@ -83,6 +85,10 @@ class ObservedScreen:
             elements = elements + compact_matches(target.content, self.ocr_lines)
         return elements
 
+    def read(self, tier: Tier) -> bool:
+        """Whether the source of `tier` has been read already."""
+        return tier in self._cache
+
     def elements(self, tier: Tier) -> list[Element]:
         """The elements tier `tier` sees ([] when the source is missing or unreadable)."""
         if tier in self._cache:
@@ -98,7 +104,8 @@ class ObservedScreen:
                 rows = self.dom_rows() if callable(self.dom_rows) else self.dom_rows
                 found = elements_from_rows(rows, screen_size=size)
             elif tier == "ocr":
-                self.ocr_lines = read_lines(self.image, engine=self.ocr_engine)
+                self.ocr_lines = read_lines(self.image, engine=self.ocr_engine,
+                                            region=self.ocr_region)  # fmt: skip
                 found = elements_from_lines(self.ocr_lines)
         except (GuiAgentError, TreeError) as exc:
             log.info("grounding tier %s unavailable: %s", tier, exc)

@@ -27,6 +27,9 @@ from gui_agent.grounding.matching import words
 
 log = logging.getLogger(__name__)
 MAX_SPAN = 6
+REGION = (640, 400)
+"""What OCR reads around a hint point (snapping, locate with a hint): a quarter of a 1280x800
+screen, so about a quarter of the time of the whole screen."""
 PART_OF_LINE = "text part"
 """The role of a span that is not its whole line: a whole line wins a tie ("Plan" heading over
 the "plan" of "Free plan")."""
@@ -63,11 +66,32 @@ def rapidocr_available() -> bool:
     return True
 
 
-def read_lines(image: Image.Image, *, engine: OcrEngine = "auto") -> list[OcrLine]:
-    """The text lines of `image` with word boxes, by `engine` (auto: rapidocr, else tesseract)."""
+def read_lines(
+    image: Image.Image, *, engine: OcrEngine = "auto", region: Box | None = None
+) -> list[OcrLine]:
+    """The text lines of `image` (or of `region` of it) with word boxes in image pixels, by
+    `engine` (auto: rapidocr, else tesseract)."""
+    if region is not None:
+        crop = image.crop((region.x0, region.y0, region.x1, region.y1))
+        return [_shifted(line, region.x0, region.y0) for line in read_lines(crop, engine=engine)]
     if engine == "rapidocr" or (engine == "auto" and rapidocr_available()):
         return _rapidocr_lines(image)
     return _tesseract_lines(image)
+
+
+def region_around(point: tuple[int, int], size: tuple[int, int]) -> Box:
+    """The part of a `size` screen OCR reads near a hint point (REGION wide and high)."""
+    x, y = point
+    half_w, half_h = REGION[0] // 2, REGION[1] // 2
+    box = Box(x - half_w, y - half_h, x + half_w, y + half_h)
+    return box.clipped(*size) or Box(0, 0, *size)
+
+
+def _shifted(line: OcrLine, dx: int, dy: int) -> OcrLine:
+    return OcrLine(words=tuple(
+        OcrWord(text=w.text, box=Box(w.box.x0 + dx, w.box.y0 + dy, w.box.x1 + dx, w.box.y1 + dy))
+        for w in line.words
+    ))  # fmt: skip
 
 
 def elements_from_lines(lines: list[OcrLine]) -> list[Element]:

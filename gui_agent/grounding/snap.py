@@ -4,7 +4,8 @@ The loop calls `snap_point` with the screen point of a pointer action that carri
 The stabilized tiers (accessibility tree, DOM, OCR; never the model) run in order of precedence;
 the first tier with elements the target names decides. If the point is inside one of them
 (any element within SNAP_MARGIN of the best score: the model may have meant a duplicate), the
-point stays; otherwise it moves to the centre of the best one nearest the point. The loop
+point stays; otherwise it moves to the centre of the best one nearest the point. OCR reads only
+the region around the click (ocr.REGION): a target further away is not snapped to. The loop
 records every snap (from, to, tier) in the step record and the trace.
 """
 
@@ -21,6 +22,7 @@ from gui_agent.actions import Action, Click, DoubleClick, Move, RightClick, Trip
 from gui_agent.grounding.elements import STABILIZED_TIERS, Tier
 from gui_agent.grounding.matching import Target, best_match, ranked
 from gui_agent.grounding.observed import ObservedScreen, observe
+from gui_agent.grounding.ocr import region_around
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ def snap_point(
     for tier in STABILIZED_TIERS:
         if tier not in tiers or not screen.has(tier):
             continue
+        if tier == "ocr" and not screen.read("ocr") and screen.ocr_region is None:
+            screen.ocr_region = region_around(point, screen.image.size)  # near the click only
         elements = screen.candidates(tier, parsed)
         candidates = ranked(parsed, elements)
         if not candidates:
