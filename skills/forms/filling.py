@@ -27,7 +27,7 @@ from skills.forms.consent import Confirm, ask_on_terminal
 from skills.forms.fields import Box, Button, FormField, FormPage
 from skills.forms.formats import correct_by_rule, parse_number
 from skills.forms.mapping import choose_value
-from skills.forms.outcome import FieldOutcome, FillReport, FillStatus
+from skills.forms.outcome import FieldOutcome, FillReport, FillStatus, ValueSource
 from skills.forms.questions import answer_field, correct_value
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ class _PageFiller:
             outcome.errors.append(field.error)
             rejected = outcome.value or field.value
             corrected = correct_by_rule(rejected, field.error)
-            source: str = "code"
+            source: ValueSource = "code"
             if corrected is None and self.use_model:
                 proposal = correct_value(field, rejected, field.error, self.data)
                 self.report.model_calls += 1
@@ -272,7 +272,7 @@ class _PageFiller:
             if not corrected or not corrected.strip() or corrected == rejected:
                 continue
             outcome.value = corrected
-            outcome.corrected_by = "code" if source == "code" else "model"
+            outcome.corrected_by = source
             outcome.read_back_ok = None
         if not any(o.read_back_ok is None for o in outcomes):
             errors = [f.error for f in page.fields if f.error] + list(page.errors)
