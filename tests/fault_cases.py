@@ -117,6 +117,13 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
         ("security", "secret typed on the real desktop, real SDK", "page gets the value; no artifact or request does"),
     "tests/test_isolation.py::test_a_served_command_reads_host_files_only_without_the_boundary[isolated]":
         ("security", "served command reads a host file", "absent inside the bubblewrap boundary"),
+    "tests/test_safety_cli.py::test_allow_domain_on_the_command_line_keeps_the_browser_in":
+        ("security", "gui-agent run --allow-domain: the page redirects to a decimal IP",
+         "blocked; in result.json and the trace; the model is told"),
+    "tests/test_safety_cli.py::test_an_irreversible_action_is_blocked_without_yes_and_allowed_with_it":
+        ("security", "alt+f4 from the model, non-interactive run", "blocked (exit 7); --yes allows it"),
+    "tests/test_secrets.py::test_a_typed_secret_is_masked_in_every_later_screenshot":
+        ("security", "secret typed into a plain text field", "field black in every later screenshot"),
     "tests/test_injection.py::test_an_obeyed_injection_is_blocked_and_recorded":
         ("security", "injection fixture obeyed: visit, curl, rm, click Delete, type password + "
                      "Enter, curl a secret, loop", "the guard named per fixture blocks it"),
