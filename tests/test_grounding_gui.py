@@ -124,3 +124,42 @@ def test_the_a11y_tier_finds_a_button_by_name_in_a_real_libreoffice_dialog(calc_
                    env=env, check=True)  # fmt: skip
     after = _dialog_tree(env, "Format Cells", present=False, timeout=60)
     assert '<dialog name="Format Cells"' not in after, "clicking the located Cancel did not close it"
+
+
+def test_the_loop_snaps_a_click_that_missed_a_shadow_root_button_onto_it(
+    sandbox, gui_page, tmp_path  # noqa: F811
+) -> None:
+    from gui_agent.loop import run_task
+    from gui_agent.models.scripted import ScriptedModel
+    from gui_agent.trace import TraceWriter, read_records
+
+    page = gui_page("grounding.html")
+    x0, y0, x1, y1 = page_box_in_shadow(page)
+    missed = (x1 + 40, y1 + 30)  # beside the button: a click there hits nothing
+    model = ScriptedModel([
+        {"observation": "a page", "action": {"kind": "click", "x": missed[0], "y": missed[1],
+                                             "target": "Share document button"}},
+        {"observation": "shared", "action": {"kind": "done"}},
+    ])  # fmt: skip
+    trace = TraceWriter(tmp_path)
+    result = run_task("share the document", sandbox, model=model, trace=trace,
+                      model_size=sandbox.size)  # fmt: skip
+    trace.close()
+    wait_until(lambda: page.evaluate("window.clicked.length") > 0)
+    assert page.evaluate("window.clicked") == ["share"]
+    step = next(r for r in read_records(tmp_path / "trace.jsonl") if r["event"] == "step")
+    assert step["snap"]["tier"] == "dom" and step["snap"]["from"] == list(missed)
+    assert x0 <= step["snap"]["to"][0] < x1 and y0 <= step["snap"]["to"][1] < y1
+    assert result.steps[0].snap == step["snap"]
+
+
+def page_box_in_shadow(page) -> tuple[int, int, int, int]:
+    box = page.evaluate("""() => {
+        const r = document.querySelector('share-bar').shadowRoot.querySelector('#share')
+            .getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom,
+                window.screenX + (window.outerWidth - window.innerWidth),
+                window.screenY + (window.outerHeight - window.innerHeight)];
+    }""")
+    left, top, right, bottom, ox, oy = box
+    return int(ox + left), int(oy + top), int(ox + right), int(oy + bottom)
