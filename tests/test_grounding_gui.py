@@ -106,6 +106,7 @@ def _dialog_tree(env: dict[str, str], title: str, *, present: bool, timeout: flo
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # Calc's start and two whole-tree reads take minutes on a loaded machine
 def test_the_a11y_tier_finds_a_button_by_name_in_a_real_libreoffice_dialog(calc_session) -> None:
     env = calc_session
     tree = ""
