@@ -255,3 +255,29 @@ def test_with_a_hint_ocr_reads_only_the_region_around_it_and_snaps_in_screen_pix
     snap = snap_point("Save draft button", (cx + 30, cy - 25), screen)
     assert snap is not None and snap.tier == "ocr" and box.contains(*snap.to_point)
     assert screen.ocr_region is not None and screen.ocr_region.width == 640
+
+
+def test_target_is_optional_in_the_action_schema_and_in_validation() -> None:
+    from pydantic import TypeAdapter
+
+    from gui_agent.actions import ModelAction, parse_action, validate
+
+    schema = TypeAdapter(ModelAction).json_schema()
+    for kind in ("Click", "DoubleClick", "TripleClick", "RightClick", "Move"):
+        definition = schema["$defs"][kind]
+        assert "target" in definition["properties"] and "target" not in definition["required"]
+    plain = validate(parse_action({"kind": "click", "x": 5, "y": 5}), width=10, height=10)
+    named = validate(parse_action({"kind": "click", "x": 5, "y": 5, "target": "OK"}),
+                     width=10, height=10)  # fmt: skip
+    assert plain.target is None and named.target == "OK"
+
+
+def test_the_zoom_prompts_say_what_the_coordinates_are() -> None:
+    from gui_agent.grounding.zoom import find_region, point_in_crop, verify_point
+
+    image = blank((200, 100))
+    region = find_region.render("the OK button", image)
+    assert "pixels of this screenshot" in region.system and len(region.images) == 1
+    assert set(region.output_schema["properties"]) == {"found", "x0", "y0", "x1", "y1"}
+    assert "x, y of this crop image" in point_in_crop.render("OK", image).system
+    assert "red ring marker" in verify_point.render("OK", image).system
