@@ -37,7 +37,7 @@ from gui_agent.grounding.elements import Box, Tier
 from gui_agent.grounding.locate import locate_with_tiers, match_in_tier
 from gui_agent.grounding.matching import Target, ranked
 from gui_agent.grounding.observed import ObservedScreen
-from gui_agent.grounding.ocr import REGION
+from gui_agent.grounding.ocr import REGION, OcrEngine
 from gui_agent.grounding.snap import snap_point
 from gui_agent.grounding.zoom import crop_box_for, zoom_factor, zoom_locate
 from gui_agent.models.base import ModelRequest
@@ -98,20 +98,22 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def _screen(scene: Scene, tier: Tier) -> ObservedScreen:
+def _screen(scene: Scene, tier: Tier, *, ocr_engine: OcrEngine = "auto") -> ObservedScreen:
     return ObservedScreen(image=scene.image,
                           a11y_tree=scene.a11y_tree if tier == "a11y" else None,
-                          dom_rows=scene.dom_rows if tier == "dom" else None)  # fmt: skip
+                          dom_rows=scene.dom_rows if tier == "dom" else None,
+                          ocr_engine=ocr_engine)  # fmt: skip
 
 
 def _hit(box: Box, point: tuple[int, int] | None) -> bool:
     return point is not None and box.contains(*point)
 
 
-def bench_stabilized_tier(scenes: Iterable[Scene], tier: Tier, *,
+def bench_stabilized_tier(scenes: Iterable[Scene], tier: Tier, *, ocr_engine: OcrEngine = "auto",
                           progress: Progress | None = None) -> TierResult:  # fmt: skip
     """One stabilized tier alone over every scene that has its source."""
-    result = TierResult(tier=tier, cases=0, hits=0)
+    result = TierResult(tier=tier, cases=0, hits=0,
+                        note=f"engine {ocr_engine}" if tier == "ocr" and ocr_engine != "auto" else "")  # fmt: skip
     timings = _Timings()
     live: list[float] = []
     for scene in scenes:
@@ -119,7 +121,7 @@ def bench_stabilized_tier(scenes: Iterable[Scene], tier: Tier, *,
             continue
         if tier in ("a11y", "dom"):
             live.append(scene.read_ms)
-        shared = _screen(scene, tier) if tier == "ocr" else None
+        shared = _screen(scene, tier, ocr_engine=ocr_engine) if tier == "ocr" else None
         read_wall = read_cpu = 0.0
         if shared is not None:  # OCR reads the screenshot once per scene
             wall, cpu = time.perf_counter(), time.process_time()
@@ -147,19 +149,21 @@ def bench_stabilized_tier(scenes: Iterable[Scene], tier: Tier, *,
 
 
 def bench_ocr_near_hint(scenes: list[Scene], *, sample: int, rng: random.Random,
-                        sigma: float = 20.0) -> TierResult:  # fmt: skip
+                        sigma: float = 20.0, ocr_engine: OcrEngine = "auto") -> TierResult:  # fmt: skip
     """OCR alone with a hint point (the true centre moved by N(0, sigma)): the region read."""
     cases = [(scene, case) for scene in scenes for case in scene.cases if case.text]
     chosen = rng.sample(cases, min(sample, len(cases)))
-    result = TierResult(tier="ocr", cases=0, hits=0, note=f"with a hint (sigma {sigma:g} px), "
-                        f"reading {REGION[0]}x{REGION[1]} around it; text targets")  # fmt: skip
+    engine = "" if ocr_engine == "auto" else f"engine {ocr_engine}, "
+    result = TierResult(tier="ocr", cases=0, hits=0, note=f"{engine}with a hint (sigma {sigma:g} "
+                        f"px), reading {REGION[0]}x{REGION[1]} around it; text targets")  # fmt: skip
     timings = _Timings()
     for scene, case in chosen:
         cx, cy = case.box.centre
         hint = (int(rng.gauss(cx, sigma)), int(rng.gauss(cy, sigma)))
         wall, cpu = time.perf_counter(), time.process_time()
         only_ocr: tuple[Tier, ...] = ("ocr",)
-        located = locate_with_tiers(case.target, ObservedScreen(image=scene.image),
+        located = locate_with_tiers(case.target,
+                                    ObservedScreen(image=scene.image, ocr_engine=ocr_engine),
                                     hint_point=hint, tiers=only_ocr)  # fmt: skip
         timings.wall.append((time.perf_counter() - wall) * 1000)
         timings.cpu.append((time.process_time() - cpu) * 1000)

@@ -22,6 +22,7 @@ from gui_agent.grounding.bench import (
 )
 from gui_agent.grounding.dataset import DEFAULT_DATA_DIR, load_scenes
 from gui_agent.grounding.elements import TIERS, Tier
+from gui_agent.grounding.ocr import OcrEngine
 
 console = Console(stderr=True)
 
@@ -44,6 +45,8 @@ def _tiers(text: str) -> list[Tier]:
               help="Cases the model tier runs on.")  # fmt: skip
 @click.option("--ocr-hint-sample", type=click.IntRange(min=0), default=40, show_default=True,
               help="Text targets OCR runs on with a hint point (0: skip).")  # fmt: skip
+@click.option("--ocr-engine", type=click.Choice(["auto", "rapidocr", "tesseract"]),
+              default="auto", show_default=True, help="The OCR engine of the ocr tier.")  # fmt: skip
 @click.option("--no-snapping", is_flag=True, help="Skip the snapping measurement.")
 @click.option("--scenes", "limit", type=click.IntRange(min=1), default=None,
               help="Only the first N scenes (by name).")  # fmt: skip
@@ -51,8 +54,8 @@ def _tiers(text: str) -> list[Tier]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report as JSON here.")  # fmt: skip
 def grounding(data: Path, tiers: str, model: str | None, model_sample: int,
-              ocr_hint_sample: int, no_snapping: bool, limit: int | None, seed: int,
-              out: Path | None) -> None:  # fmt: skip
+              ocr_hint_sample: int, ocr_engine: OcrEngine, no_snapping: bool,
+              limit: int | None, seed: int, out: Path | None) -> None:  # fmt: skip
     """Accuracy and latency of each grounding tier alone, and the gain of snapping."""
     chosen = _tiers(tiers)
     rng = random.Random(seed)
@@ -70,9 +73,11 @@ def grounding(data: Path, tiers: str, model: str | None, model_sample: int,
                 report.tiers.append(bench_model_tier(scenes, model=backend, sample=model_sample,
                                                      rng=rng, progress=console.print))  # fmt: skip
             else:
-                report.tiers.append(bench_stabilized_tier(scenes, tier, progress=_quiet))
+                report.tiers.append(bench_stabilized_tier(scenes, tier, ocr_engine=ocr_engine,
+                                                          progress=_quiet))  # fmt: skip
             if tier == "ocr" and ocr_hint_sample:
-                report.tiers.append(bench_ocr_near_hint(scenes, sample=ocr_hint_sample, rng=rng))
+                report.tiers.append(bench_ocr_near_hint(scenes, sample=ocr_hint_sample, rng=rng,
+                                                        ocr_engine=ocr_engine))  # fmt: skip
         if not no_snapping:
             report.snapping = bench_snapping(scenes, sigmas=SIGMAS, rng=rng)
     except GuiAgentError as exc:
@@ -101,7 +106,7 @@ def tier_table(report: GroundingReport) -> Table:
         if tier.cases == 0:
             table.add_row(tier.tier, "0", "-", "", "", "", "", "", "no scene has its source")
             continue
-        name = f"{tier.tier} (hint)" if tier.note.startswith("with a hint") else tier.tier
+        name = f"{tier.tier} (hint)" if "with a hint" in tier.note else tier.tier
         table.add_row(name, str(tier.cases), f"{tier.accuracy:.1%}", str(tier.text_cases),
                       f"{tier.text_accuracy:.1%}", f"{tier.latency_ms_median:.1f}",
                       f"{tier.latency_ms_p90:.1f}", f"{tier.cpu_ms_median:.1f}", live)  # fmt: skip
