@@ -73,10 +73,7 @@ def render(perf: dict[str, Any]) -> str:
                      f"{run['tasks_per_hour']:g}",
                      f"setup-to-first-action {_mmm(first, ' s')} vs OSWorld's fixed 60 s",
                      "", ""))  # fmt: skip
-    for section in ("skills", "grounding"):
-        data = perf.get(section, {})
-        for key, value in (data.get("headline") or {}).items():
-            rows.append((f"{section}: {key}", str(value), "", "", ""))
+    rows += _skills_rows(perf.get("skills", {})) + _grounding_rows(perf.get("grounding", {}))
     lines = [START, "", "| figure | ours | alternative | target | met |", "|---|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     machine = perf.get("machine", {})
@@ -90,6 +87,41 @@ def render(perf: dict[str, Any]) -> str:
                          f"load {data.get('load_average_1m_at_start', '?')}")  # fmt: skip
     lines += ["", "Every figure is in `scripts/measured/perf.json`, charts beside it.", "", END]
     return "\n".join(lines)
+
+
+def _skills_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    totals = data.get("totals")
+    if not totals:
+        return []
+    skills, loop = totals["skills"], totals["loop"]
+    return [
+        (f"steps executed, {data['tasks']} tasks (skills vs bare loop)", f"{skills['steps']}",
+         f"{loop['steps']}", "fewer on every task", _yes(data.get("met", {}).get("fewer_steps"))),
+        ("model calls", f"{skills['calls']}", f"{loop['calls']}", "at most half",
+         _yes(data.get("met", {}).get("half_the_calls"))),
+        ("model calls per executed action", f"{skills['calls_per_action']:g}",
+         f"{loop['calls_per_action']:g}", "<= 0.7 with skills",
+         _yes(data.get("met", {}).get("calls_per_action"))),
+        ("tasks scored 1", f"{skills['solved']}/{data['tasks']}", f"{loop['solved']}/{data['tasks']}",
+         "", ""),
+    ]  # fmt: skip
+
+
+def _grounding_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    rows: list[tuple[str, str, str, str, str]] = []
+    for tier in data.get("tiers", []):
+        note = f" ({tier['note'].split('(')[0].strip()})" if tier.get("note") else ""
+        hit = tier["hits"] / tier["cases"] if tier.get("cases") else 0.0
+        rows.append((f"grounding tier {tier['tier']}{note}: latency per target",
+                     f"{tier['latency_ms_median']:g} ms (p90 {tier['latency_ms_p90']:g})",
+                     f"hit {hit:.1%} of {tier['cases']}", "a11y/DOM <= 300 ms, OCR <= 1 s",
+                     ""))  # fmt: skip
+    for snap in data.get("snapping", []):
+        rows.append((f"snapping, model points off by sigma {snap['sigma']} px",
+                     f"{snap['snapped_hits'] / snap['cases']:.1%} hit",
+                     f"{snap['raw_hits'] / snap['cases']:.1%} unsnapped",
+                     ">= 95% at sigma 20" if snap["sigma"] == 20 else "", ""))  # fmt: skip
+    return rows
 
 
 def update_readme(readme: Path, perf: Path) -> None:
