@@ -22,8 +22,8 @@ from rich.table import Table
 
 from gui_agent.cli_errors import DebuggableGroup, enable_debug, print_traceback_if_debug
 from gui_agent.computers.factory import ENV_NAMES
-from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, StepRecord
-from gui_agent.errors import GuiAgentError
+from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, EpisodeStatus, StepRecord
+from gui_agent.errors import ConfigError, EnvError, GuiAgentError
 from gui_agent.grounding.cli import locate as locate_command
 from gui_agent.models.base import Model
 from gui_agent.safety_cli import Safety, safety_options
@@ -36,7 +36,10 @@ CONFIG_ERROR_EXIT = 2
 def new_run_dir(out: Path) -> Path:
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
     run_dir = out / run_id
-    run_dir.mkdir(parents=True, exist_ok=False)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+    except (NotADirectoryError, FileExistsError, PermissionError) as exc:
+        raise ConfigError(f"cannot make a run folder under --out {out}: {exc.strerror}") from exc
     return run_dir
 
 
@@ -44,6 +47,14 @@ def _fail(message: str, code: int = CONFIG_ERROR_EXIT) -> None:
     print_traceback_if_debug()
     console.print(f"[red]error:[/red] {message}")
     sys.exit(code)
+
+
+def _fail_for(exc: GuiAgentError) -> None:
+    """Fail before or around an episode: a computer that failed is env_error (exit 5); the
+    rest that escapes an episode (a spec, a missing key, a file) is bad input (exit 2)."""
+    if isinstance(exc, EnvError):
+        _fail(f"env_error: {exc.message}", EXIT_CODES[EpisodeStatus.ENV_ERROR])
+    _fail(exc.message)
 
 
 def _print_step(run_dir: Path) -> Any:
@@ -90,6 +101,7 @@ def run_goal(
     out: Path,
     start_url: str | None = None,
     vm_url: str | None = None,
+    cdp_url: str | None = None,
     dry_run: bool = False,
     agent: str = "loop",
     snap: bool = True,
@@ -113,7 +125,8 @@ def run_goal(
     console.print(f"[dim]{env} · {agent} · {chosen.spec} · max {max_steps} steps · "
                   f"{run_dir}[/dim]")  # fmt: skip
     first_url = None if safety.allowlist.active else start_url  # loaded through the guard
-    computer = open_computer(env, start_url=first_url, vm_url=vm_url)  # type: ignore[arg-type]
+    computer = open_computer(env, start_url=first_url, vm_url=vm_url,  # type: ignore[arg-type]
+                             cdp_url=cdp_url)  # fmt: skip
     guard = None
     try:
         guard = guard_computer(computer, safety, start_url=start_url)
@@ -164,6 +177,9 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 @click.argument("goal", required=False)
 @env_option
 @click.option("--vm-url", default=None, help="Base URL of an OSWorld in-VM server (--env vm).")
+@click.option("--cdp-url", default=None, metavar="URL",
+              help="Where the VM's Chrome answers CDP (--env vm) [default: the --vm-url host, "
+                   "port 9222].")  # fmt: skip
 @click.option("--url", "start_url", default=None, help="Page the browser opens first.")
 @model_option
 @steps_option
@@ -177,7 +193,8 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
               help="A parameter of the --learned program (repeatable).")  # fmt: skip
 @out_option
 @safety_options
-def run(goal: str | None, env: str, vm_url: str | None, start_url: str | None,
+def run(goal: str | None, env: str, vm_url: str | None, cdp_url: str | None,
+        start_url: str | None,
         model: str | None, max_steps: int, dry_run: bool, agent: str, no_snap: bool,
         learned: str | None, params: tuple[str, ...], out: Path, secrets: tuple[str, ...],
         allow_domains: tuple[str, ...], assume_yes: bool) -> None:  # fmt: skip
@@ -189,15 +206,18 @@ def run(goal: str | None, env: str, vm_url: str | None, start_url: str | None,
         _fail("--param is for --learned programs")
     elif not goal:
         _fail("give a GOAL (or --learned NAME)")
+    if cdp_url and env != "vm":
+        _fail("--cdp-url is for --env vm (the other computers know their browser)")
     try:
         safety = Safety.from_options(secrets=secrets, allow_domains=allow_domains,
                                      assume_yes=assume_yes)  # fmt: skip
         result, run_dir = run_goal(goal, env=env, model=model, max_steps=max_steps, out=out,
-                                   start_url=start_url, vm_url=vm_url, dry_run=dry_run,
+                                   start_url=start_url, vm_url=vm_url, cdp_url=cdp_url,
+                                   dry_run=dry_run,
                                    agent=agent, snap=not no_snap, safety=safety,
                                    agent_options=agent_options)  # fmt: skip
     except GuiAgentError as exc:
-        _fail(exc.message)
+        _fail_for(exc)
         return
     _report(result, run_dir)
     sys.exit(EXIT_CODES[result.status])

@@ -37,7 +37,7 @@ REPLAY_FILE = "replay.json"
 def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool,
            max_drift: float | None, out: Path) -> None:  # fmt: skip
     """Run a recorded episode again, answering every model call from its trace (no model)."""
-    from gui_agent.cli import _fail, _report, console, run_goal
+    from gui_agent.cli import _fail, _fail_for, _report, console, run_goal
     from gui_agent.models.replay import DEFAULT_MAX_DRIFT, ReplayModel
 
     result_file = run_dir / "result.json"
@@ -54,7 +54,7 @@ def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool,
         result, new_dir = run_goal(goal, env=env, model=model, max_steps=max_steps, out=out,
                                    start_url=start_url, dry_run=dry_run, agent=agent)  # fmt: skip
     except GuiAgentError as exc:
-        _fail(exc.message)
+        _fail_for(exc)
         return
     for call in model.drifts:
         flag = "  [red](diverged)[/red]" if call.drift > model.max_drift else ""

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 from gui_agent.computers.base import Computer
 from gui_agent.errors import ConfigError
 
 EnvName = Literal["sandbox", "local", "browser", "vm", "fake"]
 ENV_NAMES: tuple[str, ...] = get_args(EnvName)
+VM_CDP_PORT = 9222
+"""Where an OSWorld VM's Chrome listens for remote debugging (OSWorld's own setting)."""
+
+
+def vm_cdp_url(vm_url: str) -> str:
+    """The CDP address a VM's Chrome has by default: the in-VM server's host, port 9222."""
+    host = urlsplit(vm_url).hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{VM_CDP_PORT}"
+
+
+def _checked_http_url(url: str, *, flag: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{flag} {url!r} is not an http(s)://HOST:PORT address")
+    return url
 
 
 def open_computer(
@@ -16,12 +33,17 @@ def open_computer(
     *,
     start_url: str | None = None,
     vm_url: str | None = None,
+    cdp_url: str | None = None,
     token: str | None = None,
     width: int = 1280,
     height: int = 800,
     headless: bool = True,
 ) -> Computer:
-    """Start (or connect to) the computer and return it ready to act on."""
+    """Start (or connect to) the computer and return it ready to act on.
+
+    For `vm`, `cdp_url` is where the VM's Chrome answers CDP (default: the VM's host, port
+    9222); skills that find no browser there fall back to the keyboard.
+    """
     match env:
         case "sandbox":
             from gui_agent.computers.sandbox import SandboxDesktop
@@ -44,7 +66,9 @@ def open_computer(
 
             if not vm_url:
                 raise ConfigError("--env vm needs --vm-url http://HOST:PORT (the in-VM server)")
-            computer = VMComputer(vm_url, token=token)
+            _checked_http_url(vm_url, flag="--vm-url")
+            cdp = _checked_http_url(cdp_url, flag="--cdp-url") if cdp_url else vm_cdp_url(vm_url)
+            computer = VMComputer(vm_url, token=token, cdp_url=cdp)
             computer.wait_ready()
             return computer
         case "fake":

@@ -17,13 +17,14 @@ from typing import Any
 import click
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from gui_agent.errors import GuiAgentError
+from gui_agent.errors import ConfigError, GuiAgentError
 from gui_agent.grounding.elements import STABILIZED_TIERS, TIERS, Located, Tier
 from gui_agent.grounding.locate import locate_with_tiers
 from gui_agent.grounding.observed import ObservedScreen
 
 NOT_FOUND_EXIT = 1
 BAD_INPUT_EXIT = 2
+MODEL_ERROR_EXIT = 4  # as `gui-agent run`'s model_error
 
 
 def annotate(image: Image.Image, located: Located) -> Image.Image:
@@ -90,8 +91,10 @@ def locate(screenshot: Path, target: str, a11y_path: Path | None, dom_path: Path
                 located = locate_with_tiers(target, screen, hint_point=hint_point, tiers=tiers)
         else:
             located = locate_with_tiers(target, screen, hint_point=hint_point, tiers=tiers)
-    except GuiAgentError as exc:
+    except ConfigError as exc:
         _fail(exc.message, BAD_INPUT_EXIT)
+    except GuiAgentError as exc:  # the model (or its provider) failed: not the user's input
+        _fail(f"model_error: {exc.message}", MODEL_ERROR_EXIT)
     if located is None:
         if as_json:
             click.echo(json.dumps({"found": False, "target": target, "tiers": list(tiers)}))

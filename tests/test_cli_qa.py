@@ -1,0 +1,99 @@
+"""What a new user hits first: exit codes and one-line errors of `run`, `locate` and `--env vm`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from gui_agent.cli import main
+from gui_agent.computers.base import HasCDP
+from gui_agent.computers.factory import open_computer
+from tests.fakes.vm_server import FakeVMServer
+
+DONE_MODEL = "python:tests/models/click_then_done.py:respond"
+
+
+@pytest.fixture
+def vm_server() -> Iterator[FakeVMServer]:
+    with FakeVMServer(size=(800, 600)) as fake:
+        yield fake
+
+
+def test_vm_computer_knows_the_vms_chrome_on_port_9222_by_default(
+    vm_server: FakeVMServer,
+) -> None:
+    computer = open_computer("vm", vm_url=vm_server.url)
+    try:
+        assert isinstance(computer, HasCDP)  # so the chrome skill tries CDP, not the keyboard
+        assert computer.cdp_url == "http://127.0.0.1:9222"
+    finally:
+        computer.close()
+    computer = open_computer("vm", vm_url=vm_server.url, cdp_url="http://127.0.0.1:9333")
+    try:
+        assert isinstance(computer, HasCDP) and computer.cdp_url == "http://127.0.0.1:9333"
+    finally:
+        computer.close()
+
+
+def test_run_on_a_vm_with_a_cdp_url(vm_server: FakeVMServer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", "click twice", "--env", "vm", "--agent", "loop",
+                                       "--vm-url", vm_server.url,
+                                       "--cdp-url", "http://127.0.0.1:9333",
+                                       "--model", DONE_MODEL, "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "done after 2 actions" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--env", "vm", "--vm-url", "notaurl"], "--vm-url 'notaurl' is not an http(s)"),
+        (
+            ["--env", "vm", "--vm-url", "http://127.0.0.1:1", "--cdp-url", "9222"],
+            "--cdp-url '9222' is not an http(s)",
+        ),  # fmt: skip
+        (["--env", "fake", "--cdp-url", "http://127.0.0.1:9222"], "--cdp-url is for --env vm"),
+    ],
+)
+def test_a_malformed_vm_or_cdp_url_is_bad_input_at_once(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(main, ["run", "x", *args, "--model", DONE_MODEL,
+                                       "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_a_computer_that_cannot_start_is_env_error_exit_5(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DISPLAY", "unix:4091")  # no X server there (a socket, not TCP)
+    result = CliRunner().invoke(main, ["run", "x", "--env", "local", "--model", DONE_MODEL,
+                                       "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 5, result.output
+    assert "env_error: cannot open X display 'unix:4091'" in " ".join(result.output.split())
+
+
+def test_out_that_is_a_file_is_bad_input_not_an_internal_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    result = CliRunner().invoke(main, ["run", "x", "--env", "fake", "--model", DONE_MODEL,
+                                       "--out", str(a_file)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "cannot make a run folder under --out" in " ".join(result.output.split())
+
+
+def test_locate_with_a_model_that_answers_garbage_is_model_error_exit_4(tmp_path: Path) -> None:
+    shot = tmp_path / "blank.png"
+    Image.new("RGB", (200, 100), "white").save(shot)
+    model = tmp_path / "garbage.py"
+    model.write_text("def respond(request):\n    return 'not an object'\n")
+    result = CliRunner().invoke(main, ["locate", str(shot), "the Save button",
+                                       "--model", f"python:{model}:respond"])  # fmt: skip
+    assert result.exit_code == 4, result.output
+    assert "model_error: find_region: no valid reply" in result.output
