@@ -23,9 +23,10 @@ from rich.table import Table
 from gui_agent.cli_errors import DebuggableGroup, enable_debug, print_traceback_if_debug
 from gui_agent.computers.factory import ENV_NAMES
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, EpisodeStatus, StepRecord
-from gui_agent.errors import ConfigError, EnvError, GuiAgentError
+from gui_agent.errors import ConfigError, EnvError, GuiAgentError, ModelAuthError
 from gui_agent.grounding.cli import locate as locate_command
 from gui_agent.models.base import Model
+from gui_agent.models.unconfigured import UnconfiguredModel
 from gui_agent.safety_cli import Safety, safety_options
 from gui_agent.vault import RedactingFilter
 
@@ -118,7 +119,15 @@ def run_goal(
 
     run_task = resolve_agent(agent)
     # fails fast (no key, bad spec) before a desktop starts
-    chosen = model if model is not None and not isinstance(model, str) else resolve_model(model)
+    if model is not None and not isinstance(model, str):
+        chosen = model
+    else:
+        try:
+            chosen = resolve_model(model)
+        except ModelAuthError as exc:
+            if agent != "learned" or model:  # a learned program needs a model only to heal
+                raise
+            chosen = UnconfiguredModel(exc.message)
     safety = safety or Safety.from_options(assume_yes=True)
     run_dir = new_run_dir(out)
     trace = TraceWriter(run_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +98,25 @@ def test_locate_with_a_model_that_answers_garbage_is_model_error_exit_4(tmp_path
                                        "--model", f"python:{model}:respond"])  # fmt: skip
     assert result.exit_code == 4, result.output
     assert "model_error: find_region: no valid reply" in result.output
+
+
+def test_run_learned_needs_no_model_key_when_every_step_runs_from_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "result.json").write_text(json.dumps({"goal": "say hello", "status": "done", "actions": [
+        {"index": 1, "executed": True, "action": {"kind": "type", "text": "hello"},
+         "screen_changed": True}]}))  # fmt: skip
+    runner = CliRunner()
+    learned = runner.invoke(main, ["learn", str(run), "--name", "greet", "--into", str(tmp_path)])
+    assert learned.exit_code == 0, learned.output
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("GUI_AGENT_MODEL", raising=False)
+    result = runner.invoke(main, ["run", "--learned", str(tmp_path / "greet.py"), "--env", "fake",
+                                  "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 step(s) from code, 0 needed the model" in " ".join(result.output.split())
+    # a goal's episode still needs the key, and says so before anything starts
+    goal = runner.invoke(main, ["run", "say hello", "--env", "fake"])
+    assert goal.exit_code == 2 and "ANTHROPIC_API_KEY" in goal.output
