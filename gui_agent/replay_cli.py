@@ -43,8 +43,12 @@ def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool,
     result_file = run_dir / "result.json"
     if not result_file.is_file():
         _fail(f"{run_dir} has no result.json: not a run folder")
-    recorded = json.loads(result_file.read_text())
-    goal, agent = recorded["goal"], recorded.get("agent", "loop")
+    try:
+        recorded = json.loads(result_file.read_text())
+        goal, agent = recorded["goal"], recorded.get("agent", "loop")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        _fail(f"{result_file} is not a run's result ({type(exc).__name__}: {exc})")
+        return
     # A run that hit its step cap replays under the same cap (the next answer was never asked).
     steps = recorded.get("steps_executed", MAX_STEPS)
     max_steps = steps if recorded.get("status") == EpisodeStatus.MAX_STEPS and steps else MAX_STEPS

@@ -34,6 +34,9 @@ def review(run_dir: Path, model: str | None, group_size: int) -> None:
     except GuiAgentError as exc:
         err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
         sys.exit(2)
+    except FileNotFoundError as exc:  # the run folder's files are there but unreadable
+        err.print(f"[red]error:[/red] not a run folder: {exc}", soft_wrap=True)
+        sys.exit(2)
     out = Console()
     for group in result.groups:
         verdict = (f"[red]unreviewed[/red]: {group.error}" if group.review is None

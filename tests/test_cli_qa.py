@@ -120,3 +120,24 @@ def test_run_learned_needs_no_model_key_when_every_step_runs_from_code(
     # a goal's episode still needs the key, and says so before anything starts
     goal = runner.invoke(main, ["run", "say hello", "--env", "fake"])
     assert goal.exit_code == 2 and "ANTHROPIC_API_KEY" in goal.output
+
+
+@pytest.mark.parametrize(
+    ("command", "content"),
+    [
+        ("replay", "{bad"),
+        ("replay", "[1, 2]"),
+        ("replay", '{"status": "done"}'),  # no goal to replay
+        ("review", "{bad"),
+        ("review", "[1, 2]"),
+        ("view", "{bad"),
+    ],
+)
+def test_a_run_folder_with_a_broken_result_json_is_bad_input(
+    command: str, content: str, tmp_path: Path
+) -> None:
+    (tmp_path / "result.json").write_text(content)
+    extra = [] if command == "view" else ["--model", DONE_MODEL] if command == "review" else []
+    result = CliRunner().invoke(main, [command, str(tmp_path), *extra])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
