@@ -141,3 +141,26 @@ def test_a_run_folder_with_a_broken_result_json_is_bad_input(
     result = CliRunner().invoke(main, [command, str(tmp_path), *extra])
     assert result.exit_code == 2, result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+def test_fill_a_url_without_a_scheme_is_bad_input(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text('{"name": "Ada"}')
+    result = CliRunner().invoke(main, ["fill", "example.org/form", "--data", str(data), "--yes",
+                                       "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "needs its scheme" in result.output
+    assert not (tmp_path / "runs").exists()  # nothing started
+
+
+def test_fill_a_page_that_does_not_load_says_so_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text('{"name": "Ada"}')
+    url = "http://127.0.0.1:9/"  # a port Chromium refuses to load, without any network
+    result = CliRunner().invoke(main, ["fill", url, "--data", str(data), "--yes",
+                                       "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 5, result.output
+    [run_dir] = (tmp_path / "runs").iterdir()
+    reason = json.loads((run_dir / "result.json").read_text())["reason"]
+    assert reason.startswith(f"cannot load {url}: ") and "ERR_UNSAFE_PORT" in reason
+    assert "\n" not in reason and "CDP connection" not in reason

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -61,6 +62,8 @@ def fill(url: str | None, app_command: str | None, data_path: Path, yes: bool, m
 
     if bool(url) == bool(app_command):
         _fail("give either a URL or --app COMMAND (exactly one)")
+    if url and urlsplit(url).scheme not in ("http", "https", "file"):
+        _fail(f"URL {url!r} needs its scheme: http://..., https://... or file:///...")
     try:
         rows = load_rows(data_path)
         chosen = pick_model(model)

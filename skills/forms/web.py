@@ -97,7 +97,10 @@ def open_web_form(cdp_url: str, *, url: str | None = None) -> Iterator[WebForm]:
             pages = [p for p in context.pages if not p.url.startswith("devtools://")]
             if url is not None:
                 page = pages[0] if pages else context.new_page()
-                page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_S * 1000)
+                try:
+                    page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_S * 1000)
+                except Error as exc:  # the page, not the connection: its first line says why
+                    raise EnvError(f"cannot load {url}: {exc.message.splitlines()[0]}") from exc
             elif pages:
                 page = pages[-1]
             else:
