@@ -262,11 +262,12 @@ def doctor(calibrate: bool) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
+              help="0 picks a free port.")  # fmt: skip
 @click.option("--token", default=None, envvar="GUI_AGENT_SERVER_TOKEN",
               help="Required for any host other than loopback.")  # fmt: skip
-@click.option("--width", default=1280, show_default=True, type=int)
-@click.option("--height", default=800, show_default=True, type=int)
+@click.option("--width", default=1280, show_default=True, type=click.IntRange(64, 8192))
+@click.option("--height", default=800, show_default=True, type=click.IntRange(64, 8192))
 @click.option("--isolate/--no-isolate", default=True, show_default=True,
               help="Run every command inside a bubblewrap boundary that sees only the "
                    "sandbox home (needs the bubblewrap package).")  # fmt: skip

@@ -164,3 +164,20 @@ def test_fill_a_page_that_does_not_load_says_so_in_one_line(tmp_path: Path) -> N
     reason = json.loads((run_dir / "result.json").read_text())["reason"]
     assert reason.startswith(f"cannot load {url}: ") and "ERR_UNSAFE_PORT" in reason
     assert "\n" not in reason and "CDP connection" not in reason
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_out_of_range_before_starting_anything(port: str) -> None:
+    result = CliRunner().invoke(main, ["serve", "--port", port])
+    assert result.exit_code == 2, result.output
+    assert "0<=x<=65535" in result.output  # 99999 used to serve on 34463 (99999 - 65536)
+
+
+def test_run_on_the_local_display_without_one_names_the_flag(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    result = CliRunner().invoke(main, ["run", "x", "--env", "local", "--model", DONE_MODEL,
+                                       "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--env sandbox" in " ".join(result.output.split())

@@ -27,7 +27,7 @@ class LocalDisplay:
         if not name:
             raise ConfigError(
                 "DISPLAY is not set: LocalDisplay drives an existing X desktop "
-                "(use SandboxDesktop for a private one)"
+                "(--env sandbox, or SandboxDesktop, starts a private one)"
             )
         self._display = name
         self._executor = XInputExecutor(name)
