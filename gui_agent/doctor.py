@@ -77,6 +77,8 @@ def run_checks() -> list[Check]:
         _binary("xdotool", package="xdotool"),
         _binary("soffice", "libreoffice", package="libreoffice-calc", needed=False),
         _binary("tesseract", package="tesseract-ocr", needed=False),
+        _binary("bwrap", package="bubblewrap", needed=False),  # `serve` isolates commands with it
+        _binary("xterm", package="xterm", needed=False),  # the served desktop's terminal
         _module("playwright", pip="playwright"),
         _module("mss", pip="mss"),
         _module("Xlib", pip="python-xlib"),

@@ -181,3 +181,13 @@ def test_run_on_the_local_display_without_one_names_the_flag(
                                        "--out", str(tmp_path)])  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "--env sandbox" in " ".join(result.output.split())
+
+
+def test_doctor_reports_bubblewrap_which_serve_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gui_agent.doctor import run_checks
+
+    checks = {check.name: check for check in run_checks()}
+    assert checks["bwrap"].state == "ok"  # scripts/install.sh installs it
+    monkeypatch.setenv("PATH", "/nonexistent")
+    missing = {check.name: check for check in run_checks()}["bwrap"]
+    assert missing.state == "optional" and "apt-get install bubblewrap" in missing.fix
