@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gui_agent.cli_errors import DebuggableGroup, enable_debug, print_traceback_if_debug
-from gui_agent.computers.factory import ENV_NAMES
+from gui_agent.computers.factory import ENV_NAMES, check_vm_options
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeResult, EpisodeStatus, StepRecord
 from gui_agent.errors import ConfigError, EnvError, GuiAgentError, ModelAuthError
 from gui_agent.grounding.cli import locate as locate_command
@@ -128,6 +128,8 @@ def run_goal(
             if agent != "learned" or model:  # a learned program needs a model only to heal
                 raise
             chosen = UnconfiguredModel(exc.message)
+    if env == "vm":
+        check_vm_options(vm_url=vm_url, cdp_url=cdp_url)
     safety = safety or Safety.from_options(assume_yes=True)
     run_dir = new_run_dir(out)
     trace = TraceWriter(run_dir)

@@ -58,6 +58,7 @@ def test_run_on_a_vm_with_a_cdp_url(vm_server: FakeVMServer, tmp_path: Path) -> 
             "--cdp-url '9222' is not an http(s)",
         ),  # fmt: skip
         (["--env", "fake", "--cdp-url", "http://127.0.0.1:9222"], "--cdp-url is for --env vm"),
+        (["--env", "vm"], "--env vm needs --vm-url"),
     ],
 )
 def test_a_malformed_vm_or_cdp_url_is_bad_input_at_once(
@@ -68,6 +69,7 @@ def test_a_malformed_vm_or_cdp_url_is_bad_input_at_once(
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+    assert not any(tmp_path.iterdir())  # no half-made run folder
 
 
 def test_a_computer_that_cannot_start_is_env_error_exit_5(

@@ -28,6 +28,15 @@ def _checked_http_url(url: str, *, flag: str) -> str:
     return url
 
 
+def check_vm_options(*, vm_url: str | None, cdp_url: str | None) -> str:
+    """The --vm-url of `--env vm`, checked (and --cdp-url's form) before anything starts."""
+    if not vm_url:
+        raise ConfigError("--env vm needs --vm-url http://HOST:PORT (the in-VM server)")
+    if cdp_url:
+        _checked_http_url(cdp_url, flag="--cdp-url")
+    return _checked_http_url(vm_url, flag="--vm-url")
+
+
 def open_computer(
     env: EnvName,
     *,
@@ -64,10 +73,8 @@ def open_computer(
         case "vm":
             from gui_agent.computers.vm import VMComputer
 
-            if not vm_url:
-                raise ConfigError("--env vm needs --vm-url http://HOST:PORT (the in-VM server)")
-            _checked_http_url(vm_url, flag="--vm-url")
-            cdp = _checked_http_url(cdp_url, flag="--cdp-url") if cdp_url else vm_cdp_url(vm_url)
+            vm_url = check_vm_options(vm_url=vm_url, cdp_url=cdp_url)
+            cdp = cdp_url or vm_cdp_url(vm_url)
             computer = VMComputer(vm_url, token=token, cdp_url=cdp)
             computer.wait_ready()
             return computer
