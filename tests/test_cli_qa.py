@@ -193,3 +193,22 @@ def test_doctor_reports_bubblewrap_which_serve_needs(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PATH", "/nonexistent")
     missing = {check.name: check for check in run_checks()}["bwrap"]
     assert missing.state == "optional" and "apt-get install bubblewrap" in missing.fix
+
+
+def test_mark_refuses_expected_text_that_is_not_json_for_a_structured_call(
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", "click twice", "--env", "fake", "--agent", "loop",
+                               "--model", DONE_MODEL, "--out", str(tmp_path)])  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    [run_dir] = tmp_path.iterdir()
+    typo = runner.invoke(main, ["mark", str(run_dir), "step#0/perceive#0",
+                                "--expected", '{"observation": "x", action: {}}'])  # fmt: skip
+    assert typo.exit_code == 2, typo.output
+    assert "--expected is not JSON, but perceive returns an object" in typo.output
+    assert not (run_dir / "marks.jsonl").exists()
+    good = runner.invoke(main, ["mark", str(run_dir), "step#0/perceive#0", "--expected",
+                                '{"observation": "x", "action": {"kind": "done"}}'])  # fmt: skip
+    assert good.exit_code == 0, good.output
+    assert (run_dir / "marks.jsonl").is_file()

@@ -60,9 +60,14 @@ def mark(run_dir: Path, node: str, *, expected: str) -> dict[str, Any]:
     found = find_node(run_dir, node)
     if found.kind != "agentic":
         raise ConfigError(f"{found.path} is a {found.kind}, not an @agentic call: mark the call")
+    value = parse_expected(expected)
+    if isinstance(value, str) and isinstance(found.output, dict | list):
+        raise ConfigError(f"--expected is not JSON, but {found.name} returns "
+                          f"{'an object' if isinstance(found.output, dict) else 'a list'}: "
+                          f"give the value as JSON, e.g. {json.dumps(found.output)[:120]}")  # fmt: skip
     record = {"path": found.path, "function": found.name, "version": found.version,
               "arguments": found.args, "actual": found.output,
-              "expected": parse_expected(expected), "date": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+              "expected": value, "date": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
     with (Path(run_dir) / MARKS_FILE).open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     return record
