@@ -33,7 +33,7 @@ downscaled one: resampling blurs flat UI areas into gradients that compress badl
 
 `settle` replaces the fixed sleep after an action (the computer-use demo sleeps 2 s, OSWorld
 2 s per step): it watches for the action's repaint, then polls every 15 ms until the frame has
-been still for 45 ms, capped by a timeout (`scripts/bench_perf.py` measures it).
+been still for 25 ms, capped by a timeout (`gui-agent bench perf` measures it).
 Frames are compared by the CRC-32 of all their pixels (1.2 ms per 1280x800 frame), so a caret
 or a one-pixel checkbox tick counts as a change, with no downsampling to hide it.
 """
@@ -222,8 +222,8 @@ class SettleResult:
     changed: bool | None = None
 
 
-SETTLE_INTERVAL_S = 0.015
-SETTLE_QUIET_S = 0.045
+SETTLE_INTERVAL_S = 0.01
+SETTLE_QUIET_S = 0.025
 SETTLE_EXPECT_CHANGE_S = 0.12
 
 

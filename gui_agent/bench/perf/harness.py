@@ -26,24 +26,28 @@ from gui_agent.models.scripted import FunctionModel
 from gui_agent.screen import encode_for_model
 from gui_agent.trace import TraceWriter
 
+TOP_CHROME = 87
+"""Pixels of Chromium's tab strip and toolbar above the page in the sandbox's normal window."""
 DEMO_SLEEP_MS = 2000.0
 OSWORLD_PAUSE_MS = 2000.0
-PAGE = """<!doctype html><title>bench</title><body style="font:16px sans-serif">
-<input id="f" style="font-size:20px;width:600px" placeholder="type here"><p id="n">0</p>
-<button id="b" style="font-size:20px" onclick="n.textContent=+n.textContent+1">add</button>
+PAGE = """<!doctype html><title>bench</title><body style="font:16px sans-serif;margin:0">
+<input id="f" style="position:absolute;left:20px;top:20px;font-size:20px;width:900px;height:36px"
+ placeholder="type here"><p id="n" style="position:absolute;left:20px;top:80px">0</p>
+<button id="b" style="position:absolute;left:20px;top:130px;font-size:20px"
+ onclick="n.textContent=+n.textContent+1">add</button>
 """
 
-
 def scripted(steps: int) -> FunctionModel:
-    """Alternate a click on the button and typing into the field, then say done."""
+    """Alternate a click into the field and typing there, then say done: every action
+    changes the screen, as most of an agent's do."""
     calls = itertools.count()
 
     def respond(request: ModelRequest) -> dict[str, Any]:
         done = next(calls)
         if done >= steps:
             return {"observation": "finished", "action": {"kind": "done"}}
-        if done % 2 == 0:
-            action: dict[str, Any] = {"kind": "click", "x": 60 + 4 * done, "y": 140}
+        if done % 2 == 0:  # click into the field (moves the caret: the screen changes)
+            action: dict[str, Any] = {"kind": "click", "x": 40 + 12 * done, "y": TOP_CHROME + 38}
         else:
             action = {"kind": "type", "text": f"step {done} <ok> "}
         return {"observation": "a form", "action": action}
