@@ -212,3 +212,22 @@ def test_mark_refuses_expected_text_that_is_not_json_for_a_structured_call(
                                 '{"observation": "x", "action": {"kind": "done"}}'])  # fmt: skip
     assert good.exit_code == 0, good.output
     assert (run_dir / "marks.jsonl").is_file()
+
+
+def test_run_learned_without_a_model_says_which_step_needed_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "result.json").write_text(json.dumps({"goal": "save", "status": "done", "actions": [
+        {"index": 1, "executed": True, "screen_changed": True,
+         "action": {"kind": "click", "x": 100, "y": 100, "target": "Save"}}]}))  # fmt: skip
+    runner = CliRunner()
+    learned = runner.invoke(main, ["learn", str(run), "--name", "saver", "--into", str(tmp_path)])
+    assert learned.exit_code == 0, learned.output
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("GUI_AGENT_MODEL", raising=False)
+    result = runner.invoke(main, ["run", "--learned", str(tmp_path / "saver.py"), "--env", "fake",
+                                  "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 4, result.output  # model_error: the fake screen has no Save
+    assert "needs a model and none is configured" in " ".join(result.output.split())
