@@ -231,3 +231,13 @@ def test_run_learned_without_a_model_says_which_step_needed_one(
                                   "--out", str(tmp_path / "runs")])  # fmt: skip
     assert result.exit_code == 4, result.output  # model_error: the fake screen has no Save
     assert "needs a model and none is configured" in " ".join(result.output.split())
+
+
+def test_bench_miniwob_names_an_unknown_task_before_announcing_a_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["bench", "miniwob", "--tasks", "click-button,nosuch",
+                                       "--model", DONE_MODEL, "--out", str(tmp_path / "mw")])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "unknown MiniWoB++ task(s): nosuch (gui-agent bench miniwob --list" in " ".join(
+        result.output.split()
+    )
+    assert "task(s) x" not in result.output and not (tmp_path / "mw").exists()

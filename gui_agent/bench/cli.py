@@ -18,7 +18,7 @@ from gui_agent.bench.miniwob import REPORT_FILE, MiniWobEpisode, MiniWobReport, 
 from gui_agent.bench.miniwob_env import DEFAULT_EPISODE_TIME_S, available_tasks
 from gui_agent.cli_errors import print_traceback_if_debug
 from gui_agent.episode import MAX_STEPS
-from gui_agent.errors import GuiAgentError
+from gui_agent.errors import ConfigError, GuiAgentError
 
 console = Console(stderr=True)
 CONFIG_ERROR_EXIT = 2
@@ -57,6 +57,10 @@ def miniwob(model: str | None, tasks: str | None, episodes: int, max_steps: int,
         names = [name.strip() for name in (tasks or "").split(",") if name.strip()]
         if not names:
             raise click.UsageError("give --tasks a,b,c (or --list to see the names)")
+        unknown = sorted(set(names) - set(available_tasks()))
+        if unknown:  # before anything is announced or started
+            raise ConfigError(f"unknown MiniWoB++ task(s): {', '.join(unknown)} "
+                              "(gui-agent bench miniwob --list shows the names)")  # fmt: skip
         out = out or Path("runs") / time.strftime("miniwob-%Y%m%d-%H%M%S")
         console.print(f"MiniWoB++: {len(names)} task(s) x {episodes} episode(s) -> {out}")
         report = run_miniwob(names, model=model, episodes=episodes, max_steps=max_steps,
