@@ -241,3 +241,13 @@ def test_bench_miniwob_names_an_unknown_task_before_announcing_a_run(tmp_path: P
         result.output.split()
     )
     assert "task(s) x" not in result.output and not (tmp_path / "mw").exists()
+
+
+def test_locate_with_an_a11y_file_that_is_not_xml_is_bad_input(tmp_path: Path) -> None:
+    shot = tmp_path / "blank.png"
+    Image.new("RGB", (200, 100), "white").save(shot)
+    tree = tmp_path / "tree.xml"
+    tree.write_text("<desktop-frame><button name='Save'")
+    result = CliRunner().invoke(main, ["locate", str(shot), "Save", "--a11y", str(tree)])
+    assert result.exit_code == 2, result.output  # was 1, "not found", as if the tree were empty
+    assert "is not an accessibility tree (XML)" in result.output

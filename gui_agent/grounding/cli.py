@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import click
 from PIL import Image, ImageDraw, UnidentifiedImageError
@@ -74,6 +75,10 @@ def locate(screenshot: Path, target: str, a11y_path: Path | None, dom_path: Path
         if a11y_path.suffix == ".gz":
             raw = gzip.decompress(raw)
         screen.a11y_tree = raw.decode(errors="replace")
+        try:
+            ElementTree.fromstring(screen.a11y_tree)
+        except ElementTree.ParseError as exc:  # else every tier would just find nothing
+            _fail(f"{a11y_path} is not an accessibility tree (XML): {exc}", BAD_INPUT_EXIT)
     if dom_path is not None:
         screen.dom_rows = _dom_rows(dom_path)
     hint_point = _hint(hint)
