@@ -215,7 +215,7 @@ def run(goal: str | None, env: str, vm_url: str | None, cdp_url: str | None,
         agent, agent_options = "learned", _learned_run(learned, params)
     elif params:
         _fail("--param is for --learned programs")
-    elif not goal:
+    elif not goal or not goal.strip():
         _fail("give a GOAL (or --learned NAME)")
     if cdp_url and env != "vm":
         _fail("--cdp-url is for --env vm (the other computers know their browser)")

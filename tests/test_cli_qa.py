@@ -251,3 +251,11 @@ def test_locate_with_an_a11y_file_that_is_not_xml_is_bad_input(tmp_path: Path) -
     result = CliRunner().invoke(main, ["locate", str(shot), "Save", "--a11y", str(tree)])
     assert result.exit_code == 2, result.output  # was 1, "not found", as if the tree were empty
     assert "is not an accessibility tree (XML)" in result.output
+
+
+@pytest.mark.parametrize("goal", ["", "   "])
+def test_an_empty_goal_is_bad_input_before_anything_runs(goal: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", goal, "--env", "fake", "--model", DONE_MODEL,
+                                       "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "give a GOAL" in result.output and not any(tmp_path.iterdir())
