@@ -46,10 +46,9 @@ def perceived_json(
 def scale_point(x: float, y: float, *, from_size: tuple[float, float],
                 to_size: tuple[int, int]) -> tuple[int, int]:  # fmt: skip
     """Map a point between two spaces over the same image, rounded, clamped inside `to_size`."""
-    sx = to_size[0] / from_size[0]
-    sy = to_size[1] / from_size[1]
-    px = min(max(round(x * sx), 0), to_size[0] - 1)
-    py = min(max(round(y * sy), 0), to_size[1] - 1)
+    # Multiply before dividing: x * (w / W) can land a hair off a .5 that x * w / W hits exactly.
+    px = min(max(round(x * to_size[0] / from_size[0]), 0), to_size[0] - 1)
+    py = min(max(round(y * to_size[1] / from_size[1]), 0), to_size[1] - 1)
     return px, py
 
 
@@ -62,3 +61,34 @@ def require_int_pair(value: Any, *, what: str) -> tuple[int, int]:
     ):
         raise NativeActionError(f"{what} must be [x, y] in pixels, got {value!r}")
     return round(value[0]), round(value[1])
+
+
+FINISH_DESCRIPTION = (
+    "End the task: status 'done' when the screen shows the goal met (put any answer the goal "
+    "asks for in `answer`), 'fail' when it is impossible or infeasible here (say why in "
+    "`reason`)."
+)
+FINISH_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["done", "fail"]},
+        "answer": {"type": "string"},
+        "reason": {"type": "string"},
+    },
+    "required": ["status"],
+}
+"""The `finish` tool every native transport offers beside the family's own actions."""
+
+
+def finish_action(fields: Any) -> dict[str, Any]:
+    """The `finish` tool's arguments -> done / fail; NativeActionError when unusable."""
+    status = fields.get("status") if isinstance(fields, dict) else None
+    if status == "done":
+        answer = fields.get("answer")
+        return {"kind": "done", "answer": answer if isinstance(answer, str) and answer else None}
+    if status == "fail":
+        reason = fields.get("reason") or fields.get("answer")
+        if not isinstance(reason, str) or not reason.strip():
+            raise NativeActionError("finish with status 'fail' needs a `reason`")
+        return {"kind": "fail", "reason": reason}
+    raise NativeActionError(f"finish status must be 'done' or 'fail', got {status!r}")

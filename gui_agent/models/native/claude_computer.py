@@ -18,7 +18,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gui_agent.models.native import NativeActionError, require_int_pair
+from gui_agent.models.native import (
+    FINISH_DESCRIPTION,
+    FINISH_PARAMETERS,
+    NativeActionError,
+    finish_action,
+    require_int_pair,
+)
 from gui_agent.models.native.keys import split_combo, to_our_keys
 
 FINISH_TOOL = "finish"
@@ -78,18 +84,8 @@ def tools_for(version: ToolVersion, *, width: int, height: int) -> list[dict[str
 
 FINISH_SCHEMA: dict[str, Any] = {
     "name": FINISH_TOOL,
-    "description": "End the task: status 'done' when the screen shows the goal met (put any "
-    "answer the goal asks for in `answer`), 'fail' when it is impossible or infeasible here "
-    "(say why in `reason`).",
-    "input_schema": {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string", "enum": ["done", "fail"]},
-            "answer": {"type": "string"},
-            "reason": {"type": "string"},
-        },
-        "required": ["status"],
-    },
+    "description": FINISH_DESCRIPTION,
+    "input_schema": FINISH_PARAMETERS,
 }
 SHELL_SCHEMA: dict[str, Any] = {
     "name": SHELL_TOOL,
@@ -191,16 +187,7 @@ def convert(action: str, fields: dict[str, Any], *, size: tuple[int, int]) -> Co
 
 def convert_finish(fields: dict[str, Any]) -> dict[str, Any]:
     """The `finish` tool -> done / fail."""
-    status = fields.get("status")
-    if status == "done":
-        answer = fields.get("answer")
-        return {"kind": "done", "answer": answer if isinstance(answer, str) and answer else None}
-    if status == "fail":
-        reason = fields.get("reason") or fields.get("answer")
-        if not isinstance(reason, str) or not reason.strip():
-            raise NativeActionError("finish with status 'fail' needs a `reason`")
-        return {"kind": "fail", "reason": reason}
-    raise NativeActionError(f"finish status must be 'done' or 'fail', got {status!r}")
+    return finish_action(fields)
 
 
 def convert_shell(fields: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,14 @@ from typing import Any
 
 from gui_agent.errors import ModelRefusal, OutputTruncated, OutputValidationError
 from gui_agent.models.base import ImagePart, ModelReply, ModelRequest, TextPart, Usage
-from gui_agent.models.native import GUI_ACTION, NativeActionError, perceived_json
+from gui_agent.models.native import (
+    FINISH_DESCRIPTION,
+    FINISH_PARAMETERS,
+    GUI_ACTION,
+    NativeActionError,
+    finish_action,
+    perceived_json,
+)
 from gui_agent.models.native.keys import to_our_keys
 from gui_agent.models.native.prompts import GUI_ACTION_SYSTEM
 from gui_agent.models.openai_compat import OpenAICompatModel
@@ -30,21 +37,9 @@ WHEEL_CLICK_PIXELS = 100
 """One wheel click of ours scrolls about this many CSS pixels in Chromium on X11."""
 MAX_LOOKS = 3
 MAX_CORRECTIONS = 2
-FINISH_FUNCTION: dict[str, Any] = {
-    "type": "function",
-    "name": "finish",
-    "description": "End the task: status 'done' when the screen shows the goal met (with any "
-    "answer the goal asks for), 'fail' when it is impossible here (with the reason).",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string", "enum": ["done", "fail"]},
-            "answer": {"type": "string"},
-            "reason": {"type": "string"},
-        },
-        "required": ["status"],
-    },
-}
+FINISH_FUNCTION: dict[str, Any] = {"type": "function", "name": "finish",
+                                   "description": FINISH_DESCRIPTION,
+                                   "parameters": FINISH_PARAMETERS}  # fmt: skip
 
 
 class ScreenshotRequest(Exception):
@@ -106,16 +101,12 @@ def convert_computer_action(action: dict[str, Any]) -> dict[str, Any]:
 
 
 def convert_finish(arguments: str | dict[str, Any]) -> dict[str, Any]:
+    """The `finish` function's arguments (JSON text or an object) -> done / fail."""
     try:
         fields = json.loads(arguments) if isinstance(arguments, str) else arguments
     except ValueError as exc:
         raise NativeActionError(f"finish arguments are not JSON: {arguments!r}") from exc
-    status = fields.get("status") if isinstance(fields, dict) else None
-    if status == "done":
-        return {"kind": "done", "answer": fields.get("answer") or None}
-    if status == "fail" and (fields.get("reason") or fields.get("answer")):
-        return {"kind": "fail", "reason": fields.get("reason") or fields.get("answer")}
-    raise NativeActionError("finish needs status 'done', or 'fail' with a reason")
+    return finish_action(fields)
 
 
 def safety_checks_of(call: dict[str, Any]) -> list[str]:
