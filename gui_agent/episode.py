@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gui_agent.errors import ErrorKind
 from gui_agent.models.base import Usage
 from gui_agent.vault import redact
 
@@ -84,6 +85,9 @@ class EpisodeResult:
     """Model requests made, validation retries included."""
     guards: dict[str, Any] = field(default_factory=dict)
     """What the policy's guards saw: tried, blocked, and each event (policy.Policy.summary)."""
+    error_kind: ErrorKind | None = None
+    """The kind of error that ended the episode (None when none did): `model_auth` means the
+    provider refused the credentials or the account's spend limit was reached."""
 
     @property
     def steps_executed(self) -> int:
@@ -115,6 +119,7 @@ class EpisodeResult:
             "duration_s": round((self.ended_at or time.time()) - self.started_at, 3),
             "actions": [asdict(step) for step in self.steps],
             "guards": self.guards,
+            "error_kind": self.error_kind,
         }
 
     def write(self, run_dir: Path) -> Path:

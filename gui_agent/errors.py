@@ -22,6 +22,20 @@ from __future__ import annotations
 from typing import Any, Literal
 
 BudgetKind = Literal["actions", "model_calls", "tokens", "cost", "time"]
+ErrorKind = Literal[
+    "model_auth",
+    "model_unavailable",
+    "model",
+    "model_output",
+    "action_rejected",
+    "env",
+    "setup",
+    "budget",
+    "policy",
+    "config",
+]
+"""Which branch of the tree above an error is, for records that outlive the exception
+(result.json, an eval task's outcome.json): an eval run stops starting tasks on `model_auth`."""
 
 
 class GuiAgentError(Exception):
@@ -95,3 +109,30 @@ class PolicyBlocked(GuiAgentError):
 
 class ConfigError(GuiAgentError):
     """Bad input from the user (a spec, a flag, a file)."""
+
+
+def error_kind(exc: BaseException) -> ErrorKind | None:
+    """The kind of `exc` (most specific branch first); None for anything not raised on purpose."""
+    match exc:
+        case ModelAuthError():
+            return "model_auth"
+        case ModelUnavailable():
+            return "model_unavailable"
+        case ModelError():
+            return "model"
+        case ModelFault():
+            return "model_output"
+        case ActionRejected():
+            return "action_rejected"
+        case EnvError():
+            return "env"
+        case SetupError():
+            return "setup"
+        case BudgetExceeded():
+            return "budget"
+        case PolicyBlocked():
+            return "policy"
+        case ConfigError():
+            return "config"
+        case _:
+            return None

@@ -33,6 +33,7 @@ from gui_agent.errors import (
     ModelFault,
     ModelRefusal,
     PolicyBlocked,
+    error_kind,
 )  # fmt: skip
 from gui_agent.geometry import action_to_screen
 from gui_agent.grounding.snap import snap_action
@@ -184,6 +185,7 @@ def run_episode(
             root.output = result.summary_line()
     except (GuiAgentError, KeyboardInterrupt) as exc:
         result.status, result.reason = status_for(exc)
+        result.error_kind = error_kind(exc)
         log.info("episode ended: %s (%s)", result.status, result.reason)
         if not isinstance(exc, KeyboardInterrupt):
             debug_log.debug("%s ended %s by:", name, result.status.value, exc_info=exc)

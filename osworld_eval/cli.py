@@ -47,7 +47,14 @@ from osworld_eval.vm_config import LocalConfig, environment_factory, load_vm_con
 
 console = Console(stderr=True)
 BAD_INPUT_EXIT = 2
+NOTHING_SCORED_EXIT = 3
+STOPPED_EXIT = 4
 INTERRUPTED_EXIT = 130
+STOP_REASONS = {
+    "model_auth": "the model provider refused the credentials or the account's spend limit "
+    "was reached",
+}
+"""Why a run stopped starting tasks, by RunProgress.stopped_by."""
 DEFAULT_DOMAINS = "chrome,os,multi_apps"
 MAX_PROBLEMS_SHOWN = 10
 
@@ -232,10 +239,45 @@ def coverage(
 
 def _progress_line(p: RunProgress) -> str:
     rate = "-" if p.success_rate is None else f"{p.success_rate:.1f}%"
-    return (
+    line = (
         f"scored {p.scored} ({rate}) · not scored {p.errors} · running {p.running} · "
         f"${p.cost_usd:.2f}"
     )
+    if p.stopped_by is not None:
+        line = f"[red]stopping: {p.stopped_by}, {p.not_started} not started[/red] · " + line
+    return line
+
+
+def _exit_for(outcomes: list[task_run.TaskOutcome], planned: int, last: RunProgress | None) -> int:
+    """Say how the run ended when it did not simply complete; the exit code (see `run`)."""
+    interrupted = sum(1 for o in outcomes if o.status is TaskStatus.INTERRUPTED)
+    not_run = planned - len(outcomes)
+    stopped_by = last.stopped_by if last is not None else None
+    if stopped_by is not None:
+        cause = next((o for o in outcomes if o.error_kind == stopped_by), None)
+        console.print(
+            f"[red]stopped early:[/red] {STOP_REASONS.get(stopped_by, stopped_by)}"
+            + (f" ({cause.task_id}: {cause.message})" if cause is not None else "")
+            + f". {not_run} task(s) not started (nothing recorded for them); fix the key or "
+            "the limit, then finish them with the same command and --resume",
+            highlight=False,
+        )
+        return STOPPED_EXIT
+    if interrupted or not_run:
+        console.print(
+            f"[yellow]interrupted:[/yellow] {interrupted} task(s) interrupted, "
+            f"{not_run} not run; finish with the same command and --resume"
+        )
+        return INTERRUPTED_EXIT
+    if outcomes and not any(o.status is TaskStatus.SCORED for o in outcomes):
+        console.print(
+            f"[red]nothing scored:[/red] none of the {len(outcomes)} task(s) could be scored "
+            "(see the table above: setup, environment, model or evaluator errors); rerun them "
+            "with --resume once the cause is fixed",
+            highlight=False,
+        )
+        return NOTHING_SCORED_EXIT
+    return 0
 
 
 @osworld.command()
@@ -327,7 +369,14 @@ def run(
 ) -> None:
     """Run OSWorld tasks and report the scores in the paper's format.
 
-    Exit code 0 when every task ran (whatever the scores), 130 when interrupted, 2 on bad input.
+    \b
+    Exit codes:
+      0    the run completed: every task has an outcome, at least one scored (whatever score)
+      2    bad input (nothing was run)
+      3    the run completed but no task could be scored (all setup/env/model/evaluator errors)
+      4    stopped early: the model provider refused the credentials or the spend limit was
+           reached; running tasks finished, the others were not started (--resume runs them)
+      130  interrupted (Ctrl-C / SIGTERM); --resume finishes the run
     """
     if env == "vm" and vm_config is None:
         _fail("--env vm needs --vm-config (one of vm_configs/*.yaml)")
@@ -370,7 +419,10 @@ def run(
     ) as bar:
         row = bar.add_task("OSWorld", total=len(tasks), line="")
 
+        last: list[RunProgress] = []
+
         def on_progress(p: RunProgress) -> None:
+            last[:] = [p]
             bar.update(row, completed=p.finished, total=p.total, line=_progress_line(p))
 
         try:
@@ -393,14 +445,9 @@ def run(
     markdown, _ = write_report(report, run_dir)
     print_report(report)
     console.print(f"report: {markdown}", highlight=False)
-    interrupted = sum(1 for o in outcomes if o.status is TaskStatus.INTERRUPTED)
-    not_run = len(tasks) - len(outcomes)
-    if interrupted or not_run:
-        console.print(
-            f"[yellow]interrupted:[/yellow] {interrupted} task(s) interrupted, "
-            f"{not_run} not run; finish with the same command and --resume"
-        )
-        sys.exit(INTERRUPTED_EXIT)
+    code = _exit_for(outcomes, len(tasks), last[0] if last else None)
+    if code:
+        sys.exit(code)
 
 
 @osworld.command()

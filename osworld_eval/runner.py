@@ -7,6 +7,10 @@ kept; any other one (the sandbox, which is cheap to start) serves one task and i
 A task that ends `env_error` costs its worker the environment: the next task gets a fresh one
 and that task is queued again, once; a second `env_error` is recorded.
 
+A task that ends on the provider refusing the credentials or the account's spend limit
+(`error_kind` "model_auth") stops the run from starting new tasks: every other task would fail
+the same way. Running tasks finish; the tasks not started get no folder, so `--resume` runs them.
+
 Ctrl-C (KeyboardInterrupt in the main thread, or raised out of `run_one` in a worker) stops
 handing out tasks, records the running ones as `interrupted`, closes every environment and
 returns what was recorded. Results go to OSWorld's layout (see results.py), under a lock.
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from gui_agent.episode import MAX_STEPS
-from gui_agent.errors import ConfigError
+from gui_agent.errors import ConfigError, ErrorKind
 from gui_agent.models.base import Model
 from osworld_eval.results import (
     ResultsLock,
@@ -47,6 +51,8 @@ logger = logging.getLogger(__name__)
 EnvironmentFactory = Callable[[], TaskEnvironment]
 SHUTDOWN_WAIT_S = 10.0
 """How long an interrupted run waits for workers to notice their closed environments."""
+STOPPING_KINDS: frozenset[ErrorKind] = frozenset({"model_auth"})
+"""Errors after which no new task is started: retrying on another task cannot help."""
 
 
 @runtime_checkable
@@ -83,6 +89,13 @@ class RunProgress:
     cost_usd: float
     elapsed_s: float
     last: TaskOutcome | None = None
+    stopped_by: ErrorKind | None = None
+    """Set once a task ended on an error in STOPPING_KINDS: no new task is started after it."""
+
+    @property
+    def not_started(self) -> int:
+        """Tasks neither finished nor running (waiting, or never started if `stopped_by`)."""
+        return self.total - self.finished - self.running
 
     @property
     def success_rate(self) -> float | None:
@@ -217,6 +230,7 @@ class _Pool:
         self._on_progress = on_progress
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._stopped_by: ErrorKind | None = None
         self._attempts: Counter[Key] = Counter()
         self._running: dict[int, Task] = {}
         self._envs: dict[int, TaskEnvironment] = {}
@@ -239,6 +253,7 @@ class _Pool:
             self._stop.set()
         if self._stop.is_set():
             self._shutdown([t for t in threads if t.ident is not None])
+        self._progress(None)
         with self._lock:
             return dict(self._outcomes)
 
@@ -284,7 +299,7 @@ class _Pool:
 
     def _take(self, slot: int) -> Task | None:
         with self._lock:
-            if self._stop.is_set() or not self._queue:
+            if self._stop.is_set() or self._stopped_by is not None or not self._queue:
                 return None
             task = self._queue.popleft()
             self._running[slot] = task
@@ -354,13 +369,23 @@ class _Pool:
         key = _key(task)
         with self._lock:
             self._running.pop(slot, None)
+            stops = outcome.error_kind in STOPPING_KINDS and self._stopped_by is None
+            if stops:
+                self._stopped_by = outcome.error_kind
             retry = (
                 outcome.status is TaskStatus.ENV_ERROR
                 and self._attempts[key] < 2
                 and not self._stop.is_set()
+                and self._stopped_by is None
             )
             if retry:
                 self._queue.appendleft(task)
+        if stops:
+            logger.error(
+                "task %s: %s; no new task is started (the running ones finish)",
+                task.id,
+                outcome.message,
+            )
         if retry:
             logger.warning(
                 "task %s: env_error (%s); queued again on a fresh environment",
@@ -422,6 +447,7 @@ class _Pool:
         with self._lock:
             outcomes = list(self._outcomes.values())
             running = len(self._running)
+            stopped_by = self._stopped_by
         scored = [o for o in outcomes if o.status is TaskStatus.SCORED]
         progress = RunProgress(
             total=self._total,
@@ -434,6 +460,7 @@ class _Pool:
             cost_usd=sum(o.cost_usd for o in outcomes),
             elapsed_s=time.monotonic() - self._started,
             last=last,
+            stopped_by=stopped_by,
         )
         try:
             self._on_progress(progress)

@@ -37,7 +37,7 @@ from gui_agent.agents import resolve_agent
 from gui_agent.computers.base import Computer
 from gui_agent.computers.vm import VMComputer
 from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus
-from gui_agent.errors import EnvError, SetupError
+from gui_agent.errors import EnvError, ErrorKind, SetupError
 from gui_agent.models.base import Model
 from gui_agent.report import write_report_safely
 from gui_agent.trace import TraceWriter
@@ -80,6 +80,9 @@ class TaskOutcome(BaseModel):
     message: str = ""
     agent: str = ""
     """What attempted the task: "skills" (the router) or "loop" (the bare step loop)."""
+    error_kind: ErrorKind | None = None
+    """The kind of error the task ended on (gui_agent.errors.ErrorKind), None if none: the
+    runner stops starting tasks after one that ended on `model_auth` (credentials, spend limit)."""
 
 
 @dataclass
@@ -208,9 +211,11 @@ def _run(
         setup(task.config)
     except SetupError as exc:
         outcome.status, outcome.message = TaskStatus.SETUP_ERROR, exc.message
+        outcome.error_kind = "setup"
         return
     except EnvError as exc:
         outcome.status, outcome.message = TaskStatus.ENV_ERROR, f"during setup: {exc.message}"
+        outcome.error_kind = "env"
         return
 
     episode = _attempt(task, environment, result_dir, model=model, max_steps=max_steps,
@@ -223,6 +228,7 @@ def _run(
     outcome.output_tokens = episode.usage.output_tokens
     outcome.cost_usd = round(episode.usage.cost_usd, 6)
     outcome.message = episode.reason or (episode.answer or "")
+    outcome.error_kind = episode.error_kind
     match episode.status:
         case EpisodeStatus.INTERRUPTED:
             raise KeyboardInterrupt
@@ -248,6 +254,7 @@ def _run(
                           last_action_failed=episode.last_action_was_fail, run_postconfig=setup)  # fmt: skip
     except EnvError as exc:
         outcome.status, outcome.message = TaskStatus.ENV_ERROR, f"during scoring: {exc.message}"
+        outcome.error_kind = "env"
         return
     _apply(outcome, scored)
 

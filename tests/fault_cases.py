@@ -47,6 +47,12 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
         ("provider", "refusal", "ModelRefusal -> status refused"),
     "tests/test_model_anthropic.py::test_max_tokens_raises_output_truncated":
         ("provider", "stop_reason max_tokens", "OutputTruncated, never half-parsed"),
+    "tests/osworld/test_runner_stops.py::test_spend_limit_stops_run_benchmark_and_resume_finishes_it":
+        ("provider", "spend-limit 429 stops an eval run from starting new tasks",
+         "no retry; no task started after it, no folder for them; --resume runs them"),
+    "tests/osworld/test_runner_stops.py::test_cli_stops_on_the_spend_limit_exits_4_and_resume_finishes":
+        ("provider", "spend-limit 429 in `osworld run`",
+         "exit 4, says why and how many not started; --resume finishes (exit 0)"),
     "tests/test_loop.py::test_model_output_that_never_validates_is_a_model_error":
         ("provider", "output that never validates", "status model_error after bounded retries"),
     "tests/test_loop.py::test_a_refusal_is_its_own_status":
@@ -133,7 +139,6 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
 }  # fmt: skip
 
 MISSING: list[tuple[str, str, str]] = [
-    ("provider", "spend-limit 429 stops an eval run from starting new tasks", "not implemented in the runner"),
     ("persistence", "SIGKILL of an eval worker (requeued once)", "workers are threads here; no test"),
 ]  # fmt: skip
 
