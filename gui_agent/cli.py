@@ -114,7 +114,7 @@ def run_goal(
     from gui_agent.computers.factory import open_computer
     from gui_agent.models.registry import resolve_model
     from gui_agent.report import write_report_safely
-    from gui_agent.safety_cli import guard_computer
+    from gui_agent.safety_cli import BrowserGuards
     from gui_agent.trace import TraceWriter
 
     run_task = resolve_agent(agent)
@@ -136,19 +136,22 @@ def run_goal(
     console.print(f"[dim]{env} · {agent} · {chosen.spec} · max {max_steps} steps · "
                   f"{run_dir}[/dim]")  # fmt: skip
     first_url = None if safety.allowlist.active else start_url  # loaded through the guard
-    computer = open_computer(env, start_url=first_url, vm_url=vm_url,  # type: ignore[arg-type]
-                             cdp_url=cdp_url)  # fmt: skip
-    guard = None
+    guards = BrowserGuards(safety, env=env)
     try:
-        guard = guard_computer(computer, safety, start_url=start_url)
+        computer = open_computer(env, start_url=first_url, vm_url=vm_url,  # type: ignore[arg-type]
+                                 cdp_url=cdp_url, chromium_args=guards.launch_args())  # fmt: skip
+    except BaseException:
+        guards.close()
+        raise
+    try:
+        guards.attach(computer, start_url=start_url)
         result = run_task(safety.goal_for_model(goal) if goal else None, computer, model=chosen,
                           max_steps=max_steps, trace=trace, dry_run=dry_run,
                           on_step=_print_step(run_dir), snap=snap,
                           policy=safety.policy, **(agent_options or {}))  # fmt: skip
         result.goal = goal or result.goal
     finally:
-        if guard is not None:
-            guard.close()
+        guards.close()
         computer.close()
         trace.close()
     result.write(run_dir)

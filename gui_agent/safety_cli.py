@@ -1,13 +1,16 @@
 """The command-line side of the guards: `--secret`, `--allow-domain`, `--yes`, and their setup.
 
 `safety_options` adds the three options to a command; `Safety.from_options` turns them into a
-Policy (gate approval, secrets) and an Allowlist; `guard_computer` starts the network guard on
-a computer's browser and opens the start URL through it, so not even the first page load
-happens outside the allowlist.
+Policy (gate approval, secrets) and an Allowlist. `BrowserGuards` holds the allowlist's two
+layers for one run: a browser we launch (sandbox, browser) connects only through the allowlist
+proxy (`launch_args`, before the computer opens: it sees WebSockets and every other connection),
+and `attach` (= `guard_computer`) starts the Fetch guard on the computer's browser and opens the
+start URL through it, so not even the first page load happens outside the allowlist.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ import click
 
 from gui_agent.actions import Action, describe
 from gui_agent.allowlist import Allowlist
+from gui_agent.computers.allowlist_proxy import AllowlistProxy
 from gui_agent.computers.base import Computer, HasCDP
 from gui_agent.computers.network_guard import NetworkGuard
 from gui_agent.errors import ConfigError
@@ -24,6 +28,9 @@ from gui_agent.policy import Approval, GuardEvent, Policy
 from gui_agent.vault import Vault, register_credentials
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+LAUNCHED_BROWSER_ENVS = frozenset({"sandbox", "browser"})
+"""Environments whose browser this process starts, so it can be pointed at the proxy."""
 
 
 def safety_options(command: F) -> F:
@@ -100,3 +107,42 @@ def guard_computer(computer: Computer, safety: Safety, *, start_url: str | None)
     if start_url:
         guard.navigate(start_url)
     return guard
+
+
+class BrowserGuards:
+    """The allowlist of one run, on both layers; nothing starts without an allowlist."""
+
+    def __init__(self, safety: Safety, *, env: str) -> None:
+        self._safety = safety
+        self._env = env
+        self.proxy: AllowlistProxy | None = None
+        self.fetch_guard: NetworkGuard | None = None
+
+    def launch_args(self) -> list[str]:
+        """Chromium options for a browser this run starts: every connection via the proxy."""
+        if not self._safety.allowlist.active:
+            return []
+        if self._env not in LAUNCHED_BROWSER_ENVS:
+            if self._env == "vm":
+                log.warning("--allow-domain on --env %s: requests are filtered over CDP, but "
+                            "WebSockets are not (gui-agent did not start that browser)", self._env)  # fmt: skip
+            return []
+        policy = self._safety.policy
+
+        def record(attempt: str, reason: str) -> None:  # "connect HOST:PORT" or an http URL
+            shown = attempt if attempt.startswith("connect ") else f"load {attempt}"
+            policy.record(GuardEvent("allowlist", shown, "blocked", reason))
+
+        self.proxy = AllowlistProxy(self._safety.allowlist, on_block=record).start()
+        return self.proxy.chromium_args()
+
+    def attach(self, computer: Computer, *, start_url: str | None) -> None:
+        self.fetch_guard = guard_computer(computer, self._safety, start_url=start_url)
+
+    def close(self) -> None:
+        if self.fetch_guard is not None:
+            self.fetch_guard.close()
+            self.fetch_guard = None
+        if self.proxy is not None:
+            self.proxy.close()
+            self.proxy = None

@@ -112,6 +112,9 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
     "tests/test_network_guard.py::test_no_request_escapes_the_allowlist_by_any_route":
         ("security", "page escapes: redirect, new tab, img, iframe, fetch, javascript:, IP forms",
          "every request blocked in the browser; server sees none"),
+    "tests/test_allowlist_proxy.py::test_a_page_cannot_open_a_websocket_off_the_allowlist":
+        ("security", "page opens WebSockets to 127.0.0.1, 2130706433, 0x7f000001, 127.1",
+         "refused by the launch-time proxy; server sees no handshake; allowed socket echoes"),
     "tests/test_network_guard.py::test_a_data_url_document_is_sent_back_to_blank":
         ("security", "data: document", "blocked, tab sent to about:blank"),
     "tests/test_gate.py::test_a_model_clicking_place_order_is_stopped_by_the_program":
@@ -124,8 +127,9 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
     "tests/test_isolation.py::test_a_served_command_reads_host_files_only_without_the_boundary[isolated]":
         ("security", "served command reads a host file", "absent inside the bubblewrap boundary"),
     "tests/test_safety_cli.py::test_allow_domain_on_the_command_line_keeps_the_browser_in":
-        ("security", "gui-agent run --allow-domain: the page redirects to a decimal IP",
-         "blocked; in result.json and the trace; the model is told"),
+        ("security", "gui-agent run --allow-domain: the page opens a WebSocket to 127.0.0.1 and "
+                     "redirects to a decimal IP",
+         "both blocked; in result.json and the trace; the model is told"),
     "tests/test_safety_cli.py::test_an_irreversible_action_is_blocked_without_yes_and_allowed_with_it":
         ("security", "alt+f4 from the model, non-interactive run", "blocked (exit 7); --yes allows it"),
     "tests/test_secrets.py::test_a_typed_secret_is_masked_in_every_later_screenshot":

@@ -25,8 +25,9 @@ class _Site(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self.hosts.append(self.headers.get("Host", "").split(":")[0])
         port = self.server.server_address[1]
-        body = (b"<title>start</title><p>the allowed site</p><script>setTimeout(() => "
-                b"{ location.href = 'http://2130706433:%d/escape'; }, 1500)</script>" % port)
+        body = (b"<title>start</title><p>the allowed site</p><script>"
+                b"new WebSocket('ws://127.0.0.1:%d/socket'); setTimeout(() => "
+                b"{ location.href = 'http://2130706433:%d/escape'; }, 1500)</script>" % (port, port))
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
@@ -63,6 +64,8 @@ def test_allow_domain_on_the_command_line_keeps_the_browser_in(site: int, tmp_pa
     guards = json.loads((run_dir / "result.json").read_text())["guards"]
     assert guards["blocked"] >= 1
     assert any(e["guard"] == "allowlist" and "127.0.0.1" in e["attempted"] for e in guards["events"])
+    # the page's WebSocket (which CDP Fetch never sees) was refused by the launch-time proxy
+    assert any(e["attempted"] == f"connect 127.0.0.1:{site}" for e in guards["events"])
     assert "The program blocked" in prompts.read_text().split("=====")[1]  # told to the model
     trace = (run_dir / "trace.jsonl").read_text()
     assert '"event": "guard"' in trace

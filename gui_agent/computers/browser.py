@@ -26,6 +26,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, assert_never
@@ -123,8 +124,10 @@ class BrowserComputer:
         start_url: str = "about:blank",
         headless: bool = True,
         chromium_path: str | None = None,
+        chromium_args: Sequence[str] = (),
     ) -> None:
         self._size = (width, height)
+        self._chromium_args = tuple(chromium_args)
         self._start_url = start_url
         self._headless = headless
         self._chromium_path = chromium_path
@@ -154,7 +157,7 @@ class BrowserComputer:
                 self._profile,
                 executable_path=executable,
                 headless=self._headless,
-                args=[*BROWSER_ARGS, f"--window-size={width},{height}"],
+                args=[*BROWSER_ARGS, f"--window-size={width},{height}", *self._chromium_args],
                 viewport={"width": width, "height": height},
                 device_scale_factor=1,
             )

@@ -28,6 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,10 @@ class ChromiumProcess:
         start_url: str | None = "about:blank",
         executable: str | None = None,
         app_mode: bool = False,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self._env = env
+        self._extra_args = tuple(extra_args)
         self._size = size
         self._start_url = start_url
         self._app_mode = app_mode
@@ -141,6 +144,7 @@ class ChromiumProcess:
             f"--window-size={width},{height}",
             f"--user-data-dir={self._profile}",
             "--remote-debugging-port=0",
+            *self._extra_args,
         ]
         if self._app_mode:
             # Measured: `--app=about:blank` opens a normal window; a data: page does not (it

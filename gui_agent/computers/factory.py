@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 from urllib.parse import urlsplit
 
@@ -47,18 +48,21 @@ def open_computer(
     width: int = 1280,
     height: int = 800,
     headless: bool = True,
+    chromium_args: Sequence[str] = (),
 ) -> Computer:
     """Start (or connect to) the computer and return it ready to act on.
 
     For `vm`, `cdp_url` is where the VM's Chrome answers CDP (default: the VM's host, port
-    9222); skills that find no browser there fall back to the keyboard.
+    9222); skills that find no browser there fall back to the keyboard. `chromium_args` go to
+    a browser this starts (sandbox, browser), such as the allowlist proxy's.
     """
     match env:
         case "sandbox":
             from gui_agent.computers.sandbox import SandboxDesktop
 
             return SandboxDesktop(
-                width=width, height=height, start_url=start_url or "about:blank"
+                width=width, height=height, start_url=start_url or "about:blank",
+                chromium_args=chromium_args,
             ).start()
         case "local":
             from gui_agent.computers.local import LocalDisplay
@@ -68,7 +72,8 @@ def open_computer(
             from gui_agent.computers.browser import BrowserComputer
 
             return BrowserComputer(
-                width=width, height=height, start_url=start_url or "about:blank", headless=headless
+                width=width, height=height, start_url=start_url or "about:blank", headless=headless,
+                chromium_args=chromium_args,
             ).start()
         case "vm":
             from gui_agent.computers.vm import VMComputer

@@ -71,8 +71,10 @@ class SandboxDesktop:
         allow_shell: bool = True,
         chromium_path: str | None = None,
         app_mode: bool = False,
+        chromium_args: Sequence[str] = (),
     ) -> None:
         self._size = (width, height)
+        self._chromium_args = tuple(chromium_args)
         self._app_mode = app_mode
         self._start_url = start_url
         self._want_chromium = chromium
@@ -109,6 +111,7 @@ class SandboxDesktop:
                         start_url=self._start_url,
                         executable=self._chromium_path,
                         app_mode=self._app_mode,
+                        extra_args=self._chromium_args,
                     )
                     self._chromium.start()
                 if self._want_terminal:
