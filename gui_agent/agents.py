@@ -3,7 +3,9 @@
 gui_agent never imports the skills package: `skills` arrives through the `gui_agent.agents`
 entry-point group (pyproject.toml), and the CLI resolves a name here. An agent is called like
 `run_task(goal, computer, *, model=..., max_steps=..., trace=..., on_step=..., ...)` and returns
-the EpisodeResult.
+the EpisodeResult. An agent with options of its own (a program name, parameters) may carry a
+`preflight(**options)` attribute that raises ConfigError for bad ones: the CLI calls it before
+any run folder or computer exists, so bad input leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -39,3 +41,10 @@ def resolve_agent(name: str) -> AgentFn:
                 raise ConfigError(f"agent {name!r} cannot be loaded: {exc}") from exc
             return loaded
     raise ConfigError(f"no agent named {name!r}; choose one of: {', '.join(agent_names())}")
+
+
+def preflight(agent: AgentFn, options: dict[str, Any]) -> None:
+    """Check an agent's own options before anything starts (see the module docstring)."""
+    check = getattr(agent, "preflight", None)
+    if callable(check):
+        check(**options)

@@ -27,7 +27,9 @@ from gui_agent.errors import ConfigError, EnvError, GuiAgentError, ModelAuthErro
 from gui_agent.grounding.cli import locate as locate_command
 from gui_agent.models.base import Model
 from gui_agent.models.unconfigured import UnconfiguredModel
+from gui_agent.plural import counted
 from gui_agent.safety_cli import Safety, safety_options
+from gui_agent.start_url import URL_HELP, check_browser_options, check_start_url
 from gui_agent.vault import RedactingFilter
 
 console = Console(stderr=True)
@@ -46,7 +48,7 @@ def new_run_dir(out: Path) -> Path:
 
 def _fail(message: str, code: int = CONFIG_ERROR_EXIT) -> None:
     print_traceback_if_debug()
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, never wrapped
     sys.exit(code)
 
 
@@ -80,7 +82,7 @@ def _print_step(run_dir: Path) -> Any:
 def _report(result: EpisodeResult, run_dir: Path) -> None:
     colour = "green" if result.status == "done" else "red"
     console.print(
-        f"[{colour}]{result.status.value}[/{colour}] after {result.steps_executed} actions"
+        f"[{colour}]{result.status.value}[/{colour}] after {counted(result.steps_executed, 'action')}"
         f" · {result.usage.total_tokens:,} tokens · ${result.usage.cost_usd:.4f}"
         + (" (estimated)" if result.usage.estimated else "")
     )
@@ -109,32 +111,66 @@ def run_goal(
     safety: Safety | None = None,
     agent_options: dict[str, Any] | None = None,
 ) -> tuple[EpisodeResult, Path]:
-    """Open the computer, run one episode, write the run folder; shared by run/replay/demo."""
-    from gui_agent.agents import resolve_agent
-    from gui_agent.computers.factory import open_computer
-    from gui_agent.models.registry import resolve_model
+    """Open the computer, run one episode, write the run folder; shared by run/replay/demo.
+
+    Everything a user typed is checked before the run folder is made, so bad input leaves no
+    folder behind; a computer that then fails to start leaves none either (its folder holds
+    nothing yet and is removed).
+    """
+    from gui_agent.agents import preflight, resolve_agent
     from gui_agent.report import write_report_safely
-    from gui_agent.safety_cli import BrowserGuards
     from gui_agent.trace import TraceWriter
 
     run_task = resolve_agent(agent)
-    # fails fast (no key, bad spec) before a desktop starts
-    if model is not None and not isinstance(model, str):
-        chosen = model
-    else:
-        try:
-            chosen = resolve_model(model)
-        except ModelAuthError as exc:
-            if agent != "learned" or model:  # a learned program needs a model only to heal
-                raise
-            chosen = UnconfiguredModel(exc.message)
+    chosen = _chosen_model(model, agent=agent)  # fails fast (no key, bad spec)
+    safety = safety or Safety.from_options(assume_yes=True)
+    if start_url is not None:
+        start_url = check_start_url(start_url)
+    check_browser_options(env, start_url=start_url, allowlist=safety.allowlist.active)
     if env == "vm":
         check_vm_options(vm_url=vm_url, cdp_url=cdp_url)
-    safety = safety or Safety.from_options(assume_yes=True)
+    preflight(run_task, agent_options or {})
     run_dir = new_run_dir(out)
     trace = TraceWriter(run_dir)
     console.print(f"[dim]{env} · {agent} · {chosen.spec} · max {max_steps} steps · "
                   f"{run_dir}[/dim]")  # fmt: skip
+    try:
+        result = _run_on_computer(run_task, goal, env=env, model=chosen, max_steps=max_steps,
+                                  trace=trace, start_url=start_url, vm_url=vm_url,
+                                  cdp_url=cdp_url, dry_run=dry_run, snap=snap, safety=safety,
+                                  run_dir=run_dir, agent_options=agent_options or {})  # fmt: skip
+    except BaseException:
+        trace.close()
+        _remove_if_empty(run_dir)
+        raise
+    trace.close()
+    result.goal = goal or result.goal
+    result.start_url = start_url
+    result.write(run_dir)
+    write_report_safely(run_dir)
+    return result, run_dir
+
+
+def _chosen_model(model: str | Model | None, *, agent: str) -> Model:
+    from gui_agent.models.registry import resolve_model
+
+    if model is not None and not isinstance(model, str):
+        return model
+    try:
+        return resolve_model(model)
+    except ModelAuthError as exc:
+        if agent != "learned" or model:  # a learned program needs a model only to heal
+            raise
+        return UnconfiguredModel(exc.message)
+
+
+def _run_on_computer(run_task: Any, goal: str | None, *, env: str, model: Model, max_steps: int,
+                     trace: Any, start_url: str | None, vm_url: str | None,
+                     cdp_url: str | None, dry_run: bool, snap: bool, safety: Safety,
+                     run_dir: Path, agent_options: dict[str, Any]) -> EpisodeResult:  # fmt: skip
+    from gui_agent.computers.factory import open_computer
+    from gui_agent.safety_cli import BrowserGuards
+
     first_url = None if safety.allowlist.active else start_url  # loaded through the guard
     guards = BrowserGuards(safety, env=env)
     try:
@@ -145,18 +181,25 @@ def run_goal(
         raise
     try:
         guards.attach(computer, start_url=start_url)
-        result = run_task(safety.goal_for_model(goal) if goal else None, computer, model=chosen,
-                          max_steps=max_steps, trace=trace, dry_run=dry_run,
-                          on_step=_print_step(run_dir), snap=snap,
-                          policy=safety.policy, **(agent_options or {}))  # fmt: skip
-        result.goal = goal or result.goal
+        result: EpisodeResult = run_task(
+            safety.goal_for_model(goal) if goal else None, computer, model=model,
+            max_steps=max_steps, trace=trace, dry_run=dry_run, on_step=_print_step(run_dir),
+            snap=snap, policy=safety.policy, **agent_options)  # fmt: skip
     finally:
         guards.close()
         computer.close()
-        trace.close()
-    result.write(run_dir)
-    write_report_safely(run_dir)
-    return result, run_dir
+    return result
+
+
+def _remove_if_empty(run_dir: Path) -> None:
+    """Remove a run folder whose run never got to record anything (never one that did)."""
+    trace_file = run_dir / "trace.jsonl"
+    images = run_dir / "images"
+    recorded = (trace_file.is_file() and trace_file.stat().st_size > 0) or (
+        images.is_dir() and any(images.iterdir()))
+    if recorded or any(p.name not in ("trace.jsonl", "images") for p in run_dir.iterdir()):
+        return
+    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @click.group(cls=DebuggableGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -194,7 +237,7 @@ out_option = click.option("--out", type=click.Path(path_type=Path), default=Path
 @click.option("--cdp-url", default=None, metavar="URL",
               help="Where the VM's Chrome answers CDP (--env vm) [default: the --vm-url host, "
                    "port 9222].")  # fmt: skip
-@click.option("--url", "start_url", default=None, help="Page the browser opens first.")
+@click.option("--url", "start_url", default=None, metavar="URL", help=URL_HELP)
 @model_option
 @steps_option
 @click.option("--dry-run", is_flag=True, help="Show the actions without executing them.")

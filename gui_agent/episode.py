@@ -12,6 +12,7 @@ from typing import Any
 
 from gui_agent.errors import ErrorKind
 from gui_agent.models.base import Usage
+from gui_agent.plural import counted
 from gui_agent.vault import redact
 
 MAX_STEPS = 15
@@ -88,6 +89,8 @@ class EpisodeResult:
     error_kind: ErrorKind | None = None
     """The kind of error that ended the episode (None when none did): `model_auth` means the
     provider refused the credentials or the account's spend limit was reached."""
+    start_url: str | None = None
+    """The page the browser opened first (`--url`); `gui-agent replay` opens it again."""
 
     @property
     def steps_executed(self) -> int:
@@ -99,7 +102,7 @@ class EpisodeResult:
 
     def summary_line(self) -> str:
         detail = self.answer or self.reason
-        return f"{self.status.value} after {self.steps_executed} actions" + (
+        return f"{self.status.value} after {counted(self.steps_executed, 'action')}" + (
             f": {detail}" if detail else ""
         )
 
@@ -112,6 +115,7 @@ class EpisodeResult:
             "reason": self.reason,
             "model": self.model,
             "agent": self.agent,
+            "start_url": self.start_url,
             "model_calls": self.model_calls,
             "usage": self.usage.as_dict(),
             "started_at": self.started_at,

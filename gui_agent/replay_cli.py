@@ -5,6 +5,8 @@ every time), so calls match by path, function version and non-image arguments, a
 screenshot's drift from the recorded one is measured (models/replay.py). The drift of every
 call is printed and written to `replay.json` in the new run folder; past `--max-drift` the
 replay stops as a divergence (status model_error, the reason names the call and the drift).
+The browser opens the page the recorded run started on (its `--url`, kept in result.json)
+unless `--url` names another.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import click
 from gui_agent.computers.factory import ENV_NAMES
 from gui_agent.episode import EXIT_CODES, MAX_STEPS, EpisodeStatus
 from gui_agent.errors import GuiAgentError
+from gui_agent.start_url import OPENS_A_BROWSER
 
 REPLAY_FILE = "replay.json"
 
@@ -27,7 +30,8 @@ REPLAY_FILE = "replay.json"
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--env", type=click.Choice(ENV_NAMES), default="sandbox", show_default=True,
               help="The computer to act on.")  # fmt: skip
-@click.option("--url", "start_url", default=None, help="Page the browser opens first.")
+@click.option("--url", "start_url", default=None, metavar="URL",
+              help="Page the browser opens first  [default: the recorded run's --url].")
 @click.option("--dry-run", is_flag=True, help="Show the recorded actions without executing.")
 @click.option("--max-drift", type=click.FloatRange(0, 1), default=None,
               help="Share of a screenshot's pixels that may differ from the recording before "
@@ -49,6 +53,9 @@ def replay(run_dir: Path, env: str, start_url: str | None, dry_run: bool,
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         _fail(f"{result_file} is not a run's result ({type(exc).__name__}: {exc})")
         return
+    recorded_url = recorded.get("start_url")
+    if start_url is None and env in OPENS_A_BROWSER and isinstance(recorded_url, str):
+        start_url = recorded_url or None  # the page the recording started on
     # A run that hit its step cap replays under the same cap (the next answer was never asked).
     steps = recorded.get("steps_executed", MAX_STEPS)
     max_steps = steps if recorded.get("status") == EpisodeStatus.MAX_STEPS and steps else MAX_STEPS

@@ -30,6 +30,7 @@ from gui_agent.agentic import agentic, use_model
 from gui_agent.errors import ModelAuthError, ModelError, ModelFault
 from gui_agent.loop import total_usage
 from gui_agent.models.base import Model, Usage
+from gui_agent.plural import counted
 from gui_agent.report.run_view import RunView, StepView, load_run
 from gui_agent.trace import TraceWriter
 
@@ -58,7 +59,7 @@ class GroupReview(BaseModel):
 
     def summary_line(self) -> str:
         forward = "forward" if self.moved_forward else "not forward"
-        return f"{forward}: {self.verdict} ({len(self.findings)} findings)"
+        return f"{forward}: {self.verdict} ({counted(len(self.findings), 'finding')})"
 
 
 @agentic(summarize=lambda r: r.summary_line(), max_retries=1, max_output_tokens=2048)

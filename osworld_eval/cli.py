@@ -24,6 +24,7 @@ from rich.table import Table
 from gui_agent.cli_errors import print_traceback_if_debug
 from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import GuiAgentError
+from gui_agent.plural import counted
 from osworld_eval import task_run
 from osworld_eval.evaluate import coverage as task_coverage
 from osworld_eval.evaluate import needs_google_credentials
@@ -389,7 +390,8 @@ def run(
         config = LocalConfig(provider="local") if vm_config is None else load_vm_config(vm_config)
         limit = max_envs(config)
         if limit is not None and num_envs > limit:
-            _fail(f"{vm_config} gives at most {limit} environment(s); use --num-envs {limit}")
+            _fail(f"{vm_config} gives at most {counted(limit, 'environment')}; "
+                  f"use --num-envs {limit}")
         from gui_agent.agents import resolve_agent
         from gui_agent.models.registry import resolve_model
 
@@ -405,8 +407,9 @@ def run(
         )
     run_dir = run_folder(results, chosen.spec)
     console.print(
-        f"[dim]{len(tasks)} tasks · {agent} · {chosen.spec} · max {max_steps} steps · "
-        f"{num_envs} env(s) · {run_dir}[/dim]",
+        f"[dim]{counted(len(tasks), 'task')} · {agent} · {chosen.spec} · "
+        f"max {max_steps} steps · "
+        f"{counted(num_envs, 'env')} · {run_dir}[/dim]",
         highlight=False,
     )
     with Progress(

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from gui_agent.errors import ConfigError
+from gui_agent.plural import counted
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ def load_tasks(
         except TaskFileError as exc:
             problems.extend(exc.problems)
     if problems:
-        head = f"{len(problems)} problem(s) loading tasks from {root}:"
+        head = f"{counted(len(problems), 'problem')} loading tasks from {root}:"
         raise TaskFileError("\n".join([head, *problems]), problems=problems)
     logger.debug("loaded %d tasks from %s", len(tasks), root)
     return tasks

@@ -48,7 +48,7 @@ def test_a_status_other_than_done_has_its_own_exit_code(runner: CliRunner, tmp_p
     result = runner.invoke(main, ["run", "g", "--env", "fake", "--model", MODEL,
                                   "--max-steps", "1", "--out", str(tmp_path)])  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "max_steps after 1 actions" in result.output
+    assert "max_steps after 1 action " in result.output
 
 
 def test_without_an_api_key_it_says_exactly_what_to_set(runner, tmp_path, monkeypatch) -> None:

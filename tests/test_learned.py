@@ -59,7 +59,7 @@ def test_learn_replay_heal_and_replay_again(sandbox: Any, gui_page: Any, tmp_pat
     assert result.model_calls == 0 and result.steps_executed == 3
     assert saved(page) == "Saved: Bob"
     assert result.goal == "Save the name Bob"
-    assert "3 step(s) from code, 0 needed the model" in result.reason
+    assert "3 steps from code, 0 needed the model" in result.reason
 
     # The button was renamed and moved: one model call heals that step, the file is rewritten.
     page = gui_page("learn_v2.html")
@@ -69,7 +69,7 @@ def test_learn_replay_heal_and_replay_again(sandbox: Any, gui_page: Any, tmp_pat
                          model=healer)  # fmt: skip
     assert result.status == EpisodeStatus.DONE, result.reason
     assert result.model_calls == 1 and saved(page) == "Saved: Cy"
-    assert "2 step(s) from code, 1 needed the model (step 3)" in result.reason
+    assert "2 steps from code, 1 needed the model (step 3)" in result.reason
     rewritten = program.read_text()
     assert "program.click('Store'" in rewritten and "HEALED = (" in rewritten
 

@@ -113,7 +113,9 @@ def test_a_sandbox_run_replays_on_a_fresh_sandbox_without_a_model(
     assert model_calls.count("perceive") == 3
     run_dir = _only(tmp_path / "a")
 
-    replayed = runner.invoke(main, ["replay", str(run_dir), "--env", "sandbox", "--url", page,
+    assert json.loads((run_dir / "result.json").read_text())["start_url"] == page
+    # no --url: the recorded run's page opens again (about:blank would diverge at once)
+    replayed = runner.invoke(main, ["replay", str(run_dir), "--env", "sandbox",
                                     "--out", str(tmp_path / "b")])  # fmt: skip
     assert replayed.exit_code == 0, replayed.output
     assert calls.read_text() == model_calls  # no model was asked anything
@@ -121,6 +123,9 @@ def test_a_sandbox_run_replays_on_a_fresh_sandbox_without_a_model(
     first = json.loads((run_dir / "result.json").read_text())
     second = json.loads((new_dir / "result.json").read_text())
     assert (second["status"], _actions(new_dir)) == (first["status"], _actions(run_dir))
+    assert second["start_url"] == page
+    typed = [step["screen_changed"] for step in second["actions"] if step["action"]["kind"] == "type"]
+    assert typed == [True]  # the text went into the recorded page's field, not a blank tab
     assert second["usage"]["input_tokens"] + second["usage"]["output_tokens"] == 0
     summary = json.loads((new_dir / "replay.json").read_text())
     assert not summary["diverged"] and len(summary["calls"]) == 3

@@ -19,6 +19,7 @@ from gui_agent.bench.miniwob_env import DEFAULT_EPISODE_TIME_S, available_tasks
 from gui_agent.cli_errors import print_traceback_if_debug
 from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import ConfigError, GuiAgentError
+from gui_agent.plural import counted, plural_noun
 
 console = Console(stderr=True)
 CONFIG_ERROR_EXIT = 2
@@ -59,10 +60,12 @@ def miniwob(model: str | None, tasks: str | None, episodes: int, max_steps: int,
             raise click.UsageError("give --tasks a,b,c (or --list to see the names)")
         unknown = sorted(set(names) - set(available_tasks()))
         if unknown:  # before anything is announced or started
-            raise ConfigError(f"unknown MiniWoB++ task(s): {', '.join(unknown)} "
+            raise ConfigError(f"unknown MiniWoB++ {plural_noun(len(unknown), 'task')}: "
+                              f"{', '.join(unknown)} "
                               "(gui-agent bench miniwob --list shows the names)")  # fmt: skip
         out = out or Path("runs") / time.strftime("miniwob-%Y%m%d-%H%M%S")
-        console.print(f"MiniWoB++: {len(names)} task(s) x {episodes} episode(s) -> {out}")
+        console.print(f"MiniWoB++: {counted(len(names), 'task')} x "
+                      f"{counted(episodes, 'episode')} -> {out}")
         report = run_miniwob(names, model=model, episodes=episodes, max_steps=max_steps,
                              out_dir=out, seed=seed, episode_time_s=episode_time,
                              on_episode=_print_episode)  # fmt: skip

@@ -25,6 +25,7 @@ from gui_agent.evolve.proposal import Proposal, propose_change
 from gui_agent.evolve.target import describe_target, resolve_target
 from gui_agent.evolve.trial import TrialResult, run_trial
 from gui_agent.models.base import Model
+from gui_agent.plural import counted
 from gui_agent.trace import TraceWriter
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class EvolveResult:
     def summary_line(self) -> str:
         if self.accepted:
             return f"accepted attempt {len(self.attempts)}, written to {self.written}"
-        return f"no candidate passed in {len(self.attempts)} attempts; nothing written"
+        return f"no candidate passed in {counted(len(self.attempts), 'attempt')}; nothing written"
 
 
 def _cases_text(tests: list[Path], marks: list[MarkedCase]) -> str:

@@ -23,6 +23,7 @@ from gui_agent.grounding.bench import (
 from gui_agent.grounding.dataset import DEFAULT_DATA_DIR, load_scenes
 from gui_agent.grounding.elements import TIERS, Tier
 from gui_agent.grounding.ocr import OcrEngine
+from gui_agent.plural import counted
 
 console = Console(stderr=True)
 
@@ -62,7 +63,8 @@ def grounding(data: Path, tiers: str, model: str | None, model_sample: int,
     try:
         scenes = load_scenes(data, limit=limit)
         report = GroundingReport(scenes=len(scenes), cases=sum(len(s.cases) for s in scenes))
-        console.print(f"grounding: {report.scenes} scenes, {report.cases} targets, from {data}")
+        console.print(f"grounding: {counted(report.scenes, 'scene')}, "
+                      f"{counted(report.cases, 'target')}, from {data}")
         for tier in chosen:
             if tier == "model":
                 backend = None
@@ -96,8 +98,8 @@ def _quiet(line: str) -> None:
 
 
 def tier_table(report: GroundingReport) -> Table:
-    table = Table(title=f"grounding tiers, each alone ({report.scenes} scenes, "
-                        f"{report.cases} targets)")  # fmt: skip
+    table = Table(title=f"grounding tiers, each alone ({counted(report.scenes, 'scene')}, "
+                        f"{counted(report.cases, 'target')})")  # fmt: skip
     for column in ("tier", "n", "hit", "text n", "text hit", "ms med", "ms p90", "cpu ms",
                    "live read ms"):  # fmt: skip
         table.add_column(column, justify="right")

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from gui_agent.errors import ConfigError
 from gui_agent.models.base import Model
+from gui_agent.plural import plural_noun
 
 DEFAULT_MODEL_SPEC = "anthropic:claude-sonnet-4-6"
 SPEC_FORMS = (
@@ -46,7 +47,8 @@ def split_options(kind: str, rest: str) -> tuple[str, dict[str, str]]:
     options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=False))
     unknown = sorted(set(options) - allowed)
     if unknown or not options:
-        raise ConfigError(f"unknown option(s) {unknown or [query]} for {kind}: specs; "
+        raise ConfigError(f"unknown {plural_noun(len(unknown) or 1, 'option')} "
+                          f"{unknown or [query]} for {kind}: specs; "
                           f"known: {sorted(allowed)}")  # fmt: skip
     return body, options
 

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from gui_agent.plural import counted
 from gui_agent.report import GIF_FILE, write_report
 from gui_agent.report.index import find_run_folders, is_run_folder, write_index
 from gui_agent.report.run_view import load_run
@@ -29,7 +30,7 @@ def view(run_dir: Path, open_: bool, gif: bool) -> None:
     console = Console()
     if not is_run_folder(run_dir) and find_run_folders(run_dir):
         index = write_index(run_dir)
-        console.print(f"{len(find_run_folders(run_dir))} runs · index: {index}")
+        console.print(f"{counted(len(find_run_folders(run_dir)), 'run')} · index: {index}")
         if open_:
             webbrowser.open(index.resolve().as_uri())
         return
@@ -49,7 +50,7 @@ def view(run_dir: Path, open_: bool, gif: bool) -> None:
     console.print(table)
     totals = run.totals
     duration = "" if totals.duration_s is None else f" · {totals.duration_s:.1f}s"
-    console.print(f"model {run.model or '-'} · {run.steps_executed} actions · "
+    console.print(f"model {run.model or '-'} · {counted(run.steps_executed, 'action')} · "
                   f"{totals.tokens:,} tokens · ${totals.cost_usd:.4f}{duration}")  # fmt: skip
     console.print(f"report: {report}")
     if gif:

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gui_agent.plural import counted
 from gui_agent.report.html import CSP, STYLE
 from gui_agent.report.run_view import load_run
 
@@ -90,7 +91,7 @@ def render_index(root: Path, lines: list[RunLine]) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f"<title>{e(root.name)} - gui-agent runs</title><style>{STYLE}"
             "#runs td{text-align:left}</style></head><body><main>"
-            f"<h1>{e(root)}</h1><p>{len(lines)} runs · {done} done or scored · "
+            f"<h1>{e(root)}</h1><p>{counted(len(lines), 'run')} · {done} done or scored · "
             f"${total_cost:.4f}</p>"
             f'<table class="totals" id="runs"><tr>{head}</tr>{"".join(rows)}</table>'
             "</main></body></html>")  # fmt: skip

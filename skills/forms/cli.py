@@ -20,6 +20,7 @@ from rich.table import Table
 from gui_agent.computers.base import Computer
 from gui_agent.errors import GuiAgentError
 from gui_agent.models.base import Model
+from gui_agent.plural import counted
 from skills.forms.consent import always_yes, ask_on_terminal
 from skills.forms.outcome import FillReport
 from skills.forms.runs import RowRun, SurfaceOpener, pick_model, run_rows
@@ -186,8 +187,9 @@ def _print_demo(run: RowRun, model: Model | None, received: list[dict[str, str]]
     code = [f.label for f in report.by_source("code")]
     by_model = [f.label for f in report.by_source("model")]
     empty = [f for f in report.by_source("empty")]
-    stdout.print(f"filled by code:  {len(code)} fields ({', '.join(code)})")
-    stdout.print(f"filled by model: {len(by_model)} fields" + (f" ({', '.join(by_model)})" if by_model else ""))
+    stdout.print(f"filled by code:  {counted(len(code), 'field')} ({', '.join(code)})")
+    stdout.print(f"filled by model: {counted(len(by_model), 'field')}"
+                 + (f" ({', '.join(by_model)})" if by_model else ""))
     for field in empty:
         note = "no model configured (set ANTHROPIC_API_KEY or --model)" if model is None else field.note
         stdout.print(f"left empty:      {field.label} - {note}")
@@ -197,7 +199,8 @@ def _print_demo(run: RowRun, model: Model | None, received: list[dict[str, str]]
                   f"-> {field.value!r}")  # fmt: skip
     pages = max(report.pages, 1)
     plain = report.steps - report.correction_steps
-    stdout.print(f"steps: {report.steps} for {report.pages} pages ({plain / pages:.1f} per page, "
+    stdout.print(f"steps: {report.steps} for {counted(report.pages, 'page')} "
+                 f"({plain / pages:.1f} per page, "
                  f"{report.correction_steps} more to correct rejected values) · "
                  f"model calls: {report.model_calls} · fill {report.duration_s:.1f}s · "
                  f"total {elapsed:.1f}s")  # fmt: skip

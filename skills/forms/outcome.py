@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from gui_agent.episode import EXIT_CODES, EpisodeStatus
+from gui_agent.plural import counted
 
 FillStatus = Literal["done", "failed", "blocked", "env_error", "model_error", "max_steps"]
 ValueSource = Literal["code", "model", "empty"]
@@ -61,8 +62,9 @@ class FillReport(BaseModel):
         empty = len(self.by_source("empty"))
         submitted = "submitted" if self.submitted else "not submitted"
         detail = f": {self.reason}" if self.reason else ""
-        return (f"{self.status} · {self.pages} pages · {code} fields by code, {model} by model, "
-                f"{empty} empty · {self.steps} steps · {submitted}{detail}")  # fmt: skip
+        return (f"{self.status} · {counted(self.pages, 'page')} · "
+                f"{counted(code, 'field')} by code, {model} by model, {empty} empty · "
+                f"{counted(self.steps, 'step')} · {submitted}{detail}")  # fmt: skip
 
     def write(self, run_dir: Path) -> Path:
         """result.json, written atomically."""

@@ -19,11 +19,12 @@ from gui_agent import context as ctx
 from gui_agent.actions import Done, Fail, describe
 from gui_agent.computers.base import Computer
 from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus
-from gui_agent.errors import GuiAgentError
+from gui_agent.errors import ConfigError, GuiAgentError
 from gui_agent.geometry import action_to_screen
 from gui_agent.grounding import STABILIZED_TIERS, locate_with_tiers, observe
 from gui_agent.loop import Episode, run_episode
 from gui_agent.perception import perceive
+from gui_agent.plural import counted, plural_noun
 from gui_agent.screen import encode_for_model
 from skills.base import act
 from skills.learned.source import ProgramInfo, now, render
@@ -151,14 +152,8 @@ def run_learned(goal: str | None, computer: Computer, *, program: str,
                 max_steps: int = MAX_STEPS, rewrite: bool = True,
                 **options: Any) -> EpisodeResult:  # fmt: skip
     """Run the learned program `program` (a name or a path) on `computer`; one episode."""
-    loaded = load_program(program)
+    loaded = _checked_program(program, params)
     values = {**loaded.params, **(params or {})}
-    unknown = sorted(set(params or {}) - set(loaded.params))
-    if unknown:
-        from gui_agent.errors import ConfigError
-
-        raise ConfigError(f"{loaded.path.name} has no parameter(s) {', '.join(unknown)}; "
-                          f"it takes: {', '.join(loaded.params) or 'none'}")  # fmt: skip
     state: dict[str, LearnedRun] = {}
 
     def body(episode: Episode) -> EpisodeStatus:
@@ -182,8 +177,26 @@ def run_learned(goal: str | None, computer: Computer, *, program: str,
         if result.status is EpisodeStatus.DONE and learned.healed and rewrite:
             trace = options.get("trace")
             _rewrite(loaded, learned, run=str(getattr(trace, "run_dir", None) or "a run"))
-            result.reason += f"; {loaded.path} rewritten with the healed step(s)"
+            result.reason += (f"; {loaded.path} rewritten with the healed "
+                              f"{plural_noun(len(learned.healed), 'step')}")
     return result
+
+
+def _checked_program(program: str, params: dict[str, str] | None) -> LoadedProgram:
+    """The program, loaded; a ConfigError when it is missing, broken or lacks a given parameter."""
+    loaded = load_program(program)
+    unknown = sorted(set(params or {}) - set(loaded.params))
+    if unknown:
+        raise ConfigError(f"{loaded.path.name} has no {plural_noun(len(unknown), 'parameter')} "
+                          f"{', '.join(unknown)}; it takes: {', '.join(loaded.params) or 'none'}")  # fmt: skip
+    return loaded
+
+
+def _preflight(*, program: str, params: dict[str, str] | None = None, **_: Any) -> None:
+    _checked_program(program, params)
+
+
+run_learned.preflight = _preflight  # type: ignore[attr-defined]  # gui_agent.agents.preflight
 
 
 def _filled(goal: str, recorded: dict[str, str], values: dict[str, str]) -> str:
@@ -195,16 +208,19 @@ def _filled(goal: str, recorded: dict[str, str], values: dict[str, str]) -> str:
 
 
 def _tally(learned: LearnedRun) -> str:
-    return (f"{learned.from_code} step(s) from code, {len(learned.healed)} needed the model"
-            + (f" (step {', '.join(map(str, learned.healed))})" if learned.healed else ""))
+    healed = learned.healed
+    return (f"{counted(learned.from_code, 'step')} from code, {len(healed)} needed the model"
+            + (f" ({plural_noun(len(healed), 'step')} {', '.join(map(str, healed))})"
+               if healed else ""))
 
 
 def _rewrite(loaded: LoadedProgram, learned: LearnedRun, *, run: str) -> None:
     module = loaded.module
     healed = tuple(getattr(module, "HEALED", ())) + (
-        f"{now()}: step(s) {', '.join(map(str, learned.healed))} from {run}",)  # fmt: skip
+        f"{now()}: {plural_noun(len(learned.healed), 'step')} "
+        f"{', '.join(map(str, learned.healed))} from {run}",)  # fmt: skip
     info = ProgramInfo(name=loaded.path.stem, goal=str(module.GOAL), params=dict(module.PARAMS),
                        source_run=str(module.SOURCE_RUN), versions=dict(module.VERSIONS),
                        learned_at=str(module.LEARNED_AT), healed=healed)  # fmt: skip
     write_program(loaded.path, render(info, learned.ran))
-    log.info("rewrote %s with healed step(s) %s", loaded.path, learned.healed)
+    log.info("rewrote %s with healed steps %s", loaded.path, learned.healed)
