@@ -134,7 +134,7 @@ def irreversible_reason(action: Action, facts: TargetFacts | None = None) -> str
         return f"it submits a form ({facts.source}: {facts.role or 'element'} {facts.name!r})"
     pointer = isinstance(action, Click | DoubleClick | TripleClick | Fill | FillPage)
     if pointer and facts.role.lower() in CONSEQUENTIAL_ROLES:
-        match = CONSEQUENTIAL_NAMES.search(facts.name)
+        match = CONSEQUENTIAL_NAMES.search(facts.name.replace("\u2019", "'"))  # Don’t Save
         if match:
             return f"it presses the {facts.role} {facts.name!r} ({match.group(0).lower()})"
     return None

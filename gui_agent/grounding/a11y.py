@@ -82,3 +82,44 @@ def _walk(root: ET.Element, screen_size: tuple[int, int] | None) -> Iterator[Ele
             box = box.clipped(*screen_size)
         if box is not None:
             yield Element(name=name[:200], role=role, box=box, tier="a11y")
+
+
+WINDOW_ROLES = frozenset({"frame", "window", "dialog", "alert", "file-chooser"})
+
+
+def element_at(xml: str, x: int, y: int, *, screen_size: tuple[int, int] | None = None) -> Element | None:
+    """The named element a click at (x, y) would land on: the smallest box containing it.
+
+    Scope, most specific first: an open modal dialog (nothing else takes clicks); else the
+    active window when the point is inside it (an element of a window behind it does not get
+    the click); else the whole tree. TreeError when the text is not a tree.
+    """
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise TreeError(f"not an accessibility tree: {exc}") from exc
+    scope = _modal_window(root)
+    if scope is None:
+        active = _active_window(root)
+        box = _box_of(active) if active is not None else None
+        scope = active if active is not None and box is not None and box.contains(x, y) else root
+    under = [e for e in _walk(scope, screen_size) if e.box.contains(x, y)]
+    return min(under, key=lambda e: e.box.area, default=None)
+
+
+def _active_window(root: ET.Element) -> ET.Element | None:
+    found = None
+    for node in root.iter():
+        if _local(node.tag) in WINDOW_ROLES and any(
+            _local(key) == "active" and value == "true" for key, value in node.attrib.items()
+        ):
+            found = node
+    return found
+
+
+def _box_of(node: ET.Element) -> Box | None:
+    attributes = {_local(key): value for key, value in node.attrib.items()}
+    origin, size = _pair(attributes.get("screencoord")), _pair(attributes.get("size"))
+    if origin is None or size is None or size[0] <= 0 or size[1] <= 0:
+        return None
+    return Box(origin[0], origin[1], origin[0] + size[0], origin[1] + size[1])

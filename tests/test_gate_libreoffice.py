@@ -1,0 +1,118 @@
+"""The gate on real LibreOffice: a model clicking "Don't Save" in the "Save changes?" alert.
+
+A served desktop (`gui-agent serve`'s server on Xvfb, with its own AT-SPI bus) runs Calc; the
+test types into a new sheet and presses ctrl+w, so Calc asks whether to save. `gui-agent run
+--env vm` then drives it with a model that clicks the alert's "Don't Save" and calls it safe.
+The only fact that the click is irreversible is the accessibility tree's push button under the
+point. Without --yes and with nobody to ask: exit 7, the alert and the document are still
+there. With --yes: the click happens and the document is closed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from gui_agent.actions import Key, Type
+from gui_agent.cli import main
+from gui_agent.computers.display import XvfbDisplay
+from gui_agent.computers.server import DesktopServer, XvfbDesktop
+from gui_agent.computers.server.accessibility import pyatspi_available
+from gui_agent.computers.vm import VMComputer
+from gui_agent.grounding.a11y import elements_from_tree
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+DOCUMENT = 'name="Untitled 1 - LibreOffice Calc"'
+
+
+def _missing() -> str | None:
+    if not shutil.which("Xvfb") or not shutil.which("soffice"):
+        return "needs Xvfb and LibreOffice (libreoffice-calc)"
+    if not Path("/usr/lib/libreoffice/program/libvclplug_gtk3lo.so").exists():
+        return "needs libreoffice-gtk3 (LibreOffice's accessibility bridge on X11)"
+    return None if pyatspi_available() else "needs python3-pyatspi"
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: Any) -> Iterator[tuple[str, VMComputer]]:
+    if reason := _missing():
+        pytest.skip(reason)
+    profile = tmp_path_factory.mktemp("lo-profile").as_uri()
+    with XvfbDisplay(width=1280, height=800) as display, \
+            DesktopServer(XvfbDesktop(display), port=0) as served:  # fmt: skip
+        vm = VMComputer(served.url, timeout=120.0)
+        vm.wait_ready(timeout=60)
+        httpx.post(served.url + "/setup/launch", timeout=60, json={"command": [
+            "env", "SAL_USE_VCLPLUGIN=gtk3", "soffice", "--calc", "--norestore", "--nologo",
+            f"-env:UserInstallation={profile}"]}).raise_for_status()  # fmt: skip
+        _wait_for(vm, lambda tree: DOCUMENT in tree, what="Calc's window", timeout=180)
+        yield served.url, vm
+        vm.close()
+
+
+def _wait_for(vm: VMComputer, condition: Any, *, what: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    tree = ""
+    while time.monotonic() < deadline:
+        tree = vm.accessibility_tree()
+        if condition(tree):
+            return tree
+        time.sleep(1)
+    pytest.fail(f"{what} did not appear within {timeout:g}s")
+
+
+def _alert_open(tree: str) -> bool:
+    return any(e.role == "push button" and e.name == "Don\u2019t Save"
+               for e in elements_from_tree(tree))  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run(url: str, out: Path, *extra: str) -> Any:
+    return CliRunner().invoke(main, [
+        "run", "close the spreadsheet", "--env", "vm", "--vm-url", url, "--agent", "loop",
+        "--cdp-url", f"http://127.0.0.1:{_free_port()}",  # no browser: no DOM facts
+        "--model", "python:tests/models/clicks_a_point.py:respond", "--out", str(out), *extra,
+    ])  # fmt: skip
+
+
+@pytest.mark.timeout(900)
+def test_dont_save_in_a_real_libreoffice_alert_is_gated(office: tuple[str, VMComputer],
+                                                        tmp_path: Path, monkeypatch: Any) -> None:  # fmt: skip
+    url, vm = office
+    time.sleep(2)  # Calc may still be settling: an early key press can be lost
+    vm.execute(Type(text="unsaved work"))
+    vm.execute(Key(keys="enter"))
+    vm.execute(Key(keys="ctrl+w"))  # the test's own setup, not the model's
+    tree = _wait_for(vm, _alert_open, what="the 'Save changes?' alert", timeout=120)
+    button = next(e for e in elements_from_tree(tree) if e.name == "Don\u2019t Save")
+    monkeypatch.setenv("CLICK_X", str(button.box.centre[0]))
+    monkeypatch.setenv("CLICK_Y", str(button.box.centre[1]))
+
+    denied = _run(url, tmp_path / "denied")
+    assert denied.exit_code == 7, denied.output  # blocked: nobody at a terminal to ask
+    assert "needs --yes" in denied.output
+    (run_dir,) = (tmp_path / "denied").iterdir()
+    guards = json.loads((run_dir / "result.json").read_text())["guards"]
+    assert [(e["guard"], e["decision"]) for e in guards["events"]] == [("gate", "blocked")]
+    assert "push button 'Don\u2019t Save'" in guards["events"][0]["reason"]
+    still = vm.accessibility_tree()
+    assert _alert_open(still) and DOCUMENT in still  # nothing was clicked, nothing lost
+
+    allowed = _run(url, tmp_path / "allowed", "--yes")
+    assert allowed.exit_code == 0, allowed.output
+    _wait_for(vm, lambda tree: not _alert_open(tree) and DOCUMENT not in tree,
+              what="the document closed without saving", timeout=60)  # fmt: skip
