@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from typing import TypedDict, Unpack
 
 from PIL import Image
 
@@ -103,23 +104,28 @@ def current_episode() -> Episode | None:
     return _current_episode.get()
 
 
-def run_task(
-    goal: str,
-    computer: Computer,
-    *,
-    model: Model | str | None = None,
-    max_steps: int = MAX_STEPS,
-    policy: Policy | None = None,
-    dry_run: bool = False,
-    model_size: tuple[int, int] = (1280, 800),
-    on_step: StepCallback | None = None,
-    trace: TraceWriter | None = None,
-    max_tokens: int | None = None,
-    max_cost_usd: float | None = None,
-    max_seconds: float | None = None,
-    settle_timeout: float = 3.0,
-    snap: bool = True,
-) -> EpisodeResult:
+class EpisodeOptions(TypedDict, total=False):
+    """The keyword options every episode runner takes (`run_task`, `run_episode`, skills' `solve`).
+
+    Defaults are `run_episode`'s: model None (the current one), max_steps 15, policy a fresh
+    Policy, model_size (1280, 800), settle_timeout 3.0, snap True, the rest off/None.
+    """
+
+    model: Model | str | None
+    max_steps: int
+    policy: Policy | None
+    dry_run: bool
+    model_size: tuple[int, int]
+    on_step: StepCallback | None
+    trace: TraceWriter | None
+    max_tokens: int | None
+    max_cost_usd: float | None
+    max_seconds: float | None
+    settle_timeout: float
+    snap: bool
+
+
+def run_task(goal: str, computer: Computer, **options: Unpack[EpisodeOptions]) -> EpisodeResult:
     """Drive `computer` toward `goal`; returns the episode with its one terminal status.
 
     `max_steps` (at most 15) caps executed actions, including those of skills running below;
@@ -129,12 +135,7 @@ def run_task(
     With `snap`, a click that carries a `target` and misses the element the target names is
     moved to that element's centre (grounding/snap.py); the step record says from, to and tier.
     """
-    return run_episode(goal, computer, continue_loop, name="run_task", agent="loop", model=model,
-                       max_steps=max_steps, policy=policy, dry_run=dry_run,
-                       model_size=model_size, on_step=on_step, trace=trace,
-                       max_tokens=max_tokens, max_cost_usd=max_cost_usd,
-                       max_seconds=max_seconds, settle_timeout=settle_timeout,
-                       snap=snap)  # fmt: skip
+    return run_episode(goal, computer, continue_loop, name="run_task", agent="loop", **options)
 
 
 def run_episode(

@@ -21,6 +21,7 @@ import io
 import re
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -138,10 +139,28 @@ def _keep_screen(image: Image.Image) -> str | None:
     return trace.store_image(buffer.getvalue())
 
 
+def has_shell(computer: Computer) -> bool:
+    """Whether this computer runs shell commands (HasShell, and allowed to)."""
+    return isinstance(computer, HasShell) and computer.allows_shell
+
+
 def _shell_of(computer: Computer) -> HasShell:
-    if not isinstance(computer, HasShell) or not computer.allows_shell:
-        raise ActionRejected("this computer cannot run shell commands")
-    return computer
+    if isinstance(computer, HasShell) and has_shell(computer):
+        return computer
+    raise ActionRejected("this computer cannot run shell commands")
+
+
+def run_shell_skill(name: str, *, arguments: dict[str, object], computer: Computer,
+                    without_shell: str, work: Callable[[], SkillResult]) -> SkillResult:  # fmt: skip
+    """Run a shell-backed skill's `work` in its frame `name`, which keeps the result.
+
+    A computer without a shell hands the goal to the screen at once (HANDOFF, `without_shell`).
+    """
+    with ctx.frame(name, arguments=arguments) as node:
+        result = work() if has_shell(computer) else SkillResult(SkillStatus.HANDOFF, without_shell)
+        node.output = result
+        node.summary = result.summary
+    return result
 
 
 def run_command(computer: Computer, command: str, *, timeout: float = 60.0, why: str = "",
@@ -163,17 +182,8 @@ def run_command(computer: Computer, command: str, *, timeout: float = 60.0, why:
     with ctx.frame("shell", arguments={"command": command, "why": why}) as node:
         started = time.monotonic()
         record = _step("shell", {"command": command}, f"shell {command[:60]!r}", why)
-        try:
-            if _dry_run():
-                return ShellResult(returncode=0, output="", error="dry run: not executed")
-            result = shell.run_shell(executed, timeout=timeout)
-            record.description += f" -> exit {result.returncode}"
-            record.output = (result.output + result.error)[:STEP_OUTPUT_CHARS]
-            node.output = {"returncode": result.returncode, "output": result.output[-500:],
-                           "error": result.error[-500:]}  # fmt: skip
-            return result
-        finally:
-            _finish(node, record, started)
+        return _run_step_in_shell(shell, executed, timeout=timeout, node=node, record=record,
+                                  started=started)  # fmt: skip
 
 
 def run_script(computer: Computer, source: str, *, interpreter: str = "python3",
@@ -197,17 +207,24 @@ def run_script(computer: Computer, source: str, *, interpreter: str = "python3",
         record = _step("script", {"interpreter": interpreter, "source": source[:OUTPUT_CHARS]},
                        f"{interpreter} script ({len(source.splitlines())} lines)", why)  # fmt: skip
         record.observation = why or first_line[:80]
-        try:
-            if _dry_run():
-                return ShellResult(returncode=0, output="", error="dry run: not executed")
-            result = shell.run_shell(command, timeout=timeout)
-            record.description += f" -> exit {result.returncode}"
-            record.output = (result.output + result.error)[:STEP_OUTPUT_CHARS]
-            node.output = {"returncode": result.returncode, "output": result.output[-500:],
-                           "error": result.error[-500:]}  # fmt: skip
-            return result
-        finally:
-            _finish(node, record, started)
+        return _run_step_in_shell(shell, command, timeout=timeout, node=node, record=record,
+                                  started=started)  # fmt: skip
+
+
+def _run_step_in_shell(shell: HasShell, command: str, *, timeout: float, node: ctx.CallNode,
+                       record: StepRecord, started: float) -> ShellResult:  # fmt: skip
+    """Run a reserved shell step (not in a dry run) and record its exit and output on it."""
+    try:
+        if _dry_run():
+            return ShellResult(returncode=0, output="", error="dry run: not executed")
+        result = shell.run_shell(command, timeout=timeout)
+        record.description += f" -> exit {result.returncode}"
+        record.output = (result.output + result.error)[:STEP_OUTPUT_CHARS]
+        node.output = {"returncode": result.returncode, "output": result.output[-500:],
+                       "error": result.error[-500:]}  # fmt: skip
+        return result
+    finally:
+        _finish(node, record, started)
 
 
 def write_file(computer: Computer, path: str, data: bytes, *, why: str = "") -> None:

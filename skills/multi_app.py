@@ -23,10 +23,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gui_agent import context as ctx
 from gui_agent.agentic import agentic
-from gui_agent.computers.base import Computer, HasFiles, HasShell
-from skills.base import SkillResult, SkillStatus, observe, read_back, run_command, run_script
+from gui_agent.computers.base import Computer, HasFiles
+from skills.base import (
+    SkillResult,
+    SkillStatus,
+    observe,
+    read_back,
+    run_command,
+    run_script,
+    run_shell_skill,
+)
 from skills.document_text import document_text
 from skills.inventory_probe import DOCUMENT_TYPES
 from skills.routes import FilePlan, MultiAppParams
@@ -65,16 +72,12 @@ def plan_file_work(goal: str, inventory: str, last_attempt: str | None) -> FileP
 
 def run_multi_app(goal: str, computer: Computer, *, params: MultiAppParams) -> SkillResult:
     """Do `goal` on files with one script; see the module docstring."""
-    with ctx.frame("multi_app.files", arguments={"goal": goal, "inputs": params.inputs}) as node:
-        result = _work(goal, computer, params)
-        node.output = result
-        node.summary = result.summary
-    return result
+    return run_shell_skill("multi_app.files", arguments={"goal": goal, "inputs": params.inputs},
+                           computer=computer, without_shell="this computer runs no scripts; "
+                           "use the screen", work=lambda: _work(goal, computer, params))  # fmt: skip
 
 
 def _work(goal: str, computer: Computer, params: MultiAppParams) -> SkillResult:
-    if not isinstance(computer, HasShell) or not computer.allows_shell:
-        return SkillResult(SkillStatus.HANDOFF, "this computer runs no scripts; use the screen")
     plan, interpreter, inventory_text = params.plan, "python3", ""
     last_attempt: str | None = None
     for _ in range(MAX_PLANS):

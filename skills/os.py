@@ -20,12 +20,11 @@ import shlex
 from dataclasses import dataclass
 from typing import assert_never
 
-from gui_agent import context as ctx
 from gui_agent.actions import Shell
 from gui_agent.agentic import agentic
-from gui_agent.computers.base import Computer, HasShell, ShellResult
+from gui_agent.computers.base import Computer, ShellResult
 from gui_agent.loop import current_episode
-from skills.base import SkillResult, SkillStatus, run_command
+from skills.base import SkillResult, SkillStatus, run_command, run_shell_skill
 from skills.command_policy import destructive_reason
 from skills.routes import CommandProposal, Effect, OsParams
 
@@ -53,16 +52,12 @@ def propose_command(goal: str, task: str, last_attempt: str | None) -> CommandPr
 
 def run_os(goal: str, computer: Computer, *, params: OsParams) -> SkillResult:
     """Do `goal` with shell commands; see the module docstring."""
-    with ctx.frame("os.command", arguments={"goal": goal, "task": params.task}) as node:
-        result = _attempts(goal, computer, params)
-        node.output = result
-        node.summary = result.summary
-    return result
+    return run_shell_skill("os.command", arguments={"goal": goal, "task": params.task},
+                           computer=computer, without_shell="this computer runs no commands; "
+                           "use the screen", work=lambda: _attempts(goal, computer, params))  # fmt: skip
 
 
 def _attempts(goal: str, computer: Computer, params: OsParams) -> SkillResult:
-    if not isinstance(computer, HasShell) or not computer.allows_shell:
-        return SkillResult(SkillStatus.HANDOFF, "this computer runs no commands; use the screen")
     proposal = params.proposal
     last_attempt: str | None = None
     for _ in range(MAX_ATTEMPTS):

@@ -14,7 +14,7 @@ import importlib
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, assert_never
+from typing import Any, Unpack, assert_never
 
 from gui_agent import context as ctx
 from gui_agent.agentic import agentic
@@ -25,10 +25,9 @@ from gui_agent.computers.base import (
     HasFiles,
     HasShell,
 )  # fmt: skip
-from gui_agent.episode import MAX_STEPS, EpisodeResult, EpisodeStatus, StepRecord
+from gui_agent.episode import EpisodeResult, EpisodeStatus, StepRecord
 from gui_agent.errors import ActionRejected, GuiAgentError
-from gui_agent.loop import Episode, continue_loop, run_episode
-from gui_agent.models.base import Model
+from gui_agent.loop import Episode, EpisodeOptions, continue_loop, run_episode
 from skills.base import SkillResult, SkillStatus
 from skills.routes import (
     ChromeParams,
@@ -75,21 +74,12 @@ def route_goal(goal: str, computer_can: str, known_settings: list[str], files: s
     """
 
 
-def solve(
-    goal: str,
-    computer: Computer,
-    *,
-    model: Model | str | None = None,
-    max_steps: int = MAX_STEPS,
-    **options: Any,
-) -> EpisodeResult:
+def solve(goal: str, computer: Computer, **options: Unpack[EpisodeOptions]) -> EpisodeResult:
     """Route `goal` to a skill, then (if it hands off) the step loop: one episode, one budget.
 
-    Takes the same keyword options as `gui_agent.loop.run_task` (policy, dry_run, on_step,
-    trace, max_tokens, max_cost_usd, settle_timeout, model_size).
+    Takes the same keyword options as `gui_agent.loop.run_task` (loop.EpisodeOptions).
     """
-    return run_episode(goal, computer, route_and_run, name="solve", agent="skills",
-                       model=model, max_steps=max_steps, **options)  # fmt: skip
+    return run_episode(goal, computer, route_and_run, name="solve", agent="skills", **options)
 
 
 def capabilities(computer: Computer) -> str:

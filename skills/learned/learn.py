@@ -53,8 +53,7 @@ def learn(run_dir: Path, *, name: str, params: dict[str, str] | None = None,
         steps.append(step)
     if not steps:
         raise ConfigError(f"{run_dir} executed no action: nothing to learn")
-    typed = " ".join(step.fill({k: v for k, v in params.items()}) for step in steps
-                     if step.kind == "type")  # fmt: skip
+    typed = " ".join(step.fill(params) for step in steps if step.kind == "type")
     missing = [k for k, v in params.items() if not any(
         isinstance(part, tuple) and part[0] == k for s in steps for part in s.text)]  # fmt: skip
     if missing:
