@@ -25,7 +25,8 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,8 +88,33 @@ class GroundingReport(BaseModel):
 
 @dataclass
 class _Timings:
+    """Wall-clock and CPU milliseconds of each locate call, and the tier's tally of hits."""
+
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+
+    @contextmanager
+    def measured(self, *, plus: tuple[float, float] = (0.0, 0.0)) -> Iterator[None]:
+        """Time the block; `plus` adds (wall, cpu) seconds spent on its behalf (a shared read)."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.wall.append((time.perf_counter() - wall + plus[0]) * 1000)
+        self.cpu.append((time.process_time() - cpu + plus[1]) * 1000)
+
+    def finish(self, result: TierResult) -> TierResult:
+        """Put the median and p90 latency and the median CPU time on `result`."""
+        result.latency_ms_median = round(statistics.median(self.wall), 1) if self.wall else 0.0
+        result.latency_ms_p90 = round(percentile(self.wall, 0.9), 1)
+        result.cpu_ms_median = round(statistics.median(self.cpu), 1) if self.cpu else 0.0
+        return result
+
+
+def _count(result: TierResult, hit: bool, *, text: bool) -> None:
+    result.cases += 1
+    result.hits += hit
+    if text:
+        result.text_cases += 1
+        result.text_hits += hit
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -122,28 +148,20 @@ def bench_stabilized_tier(scenes: Iterable[Scene], tier: Tier, *, ocr_engine: Oc
         if tier in ("a11y", "dom"):
             live.append(scene.read_ms)
         shared = _screen(scene, tier, ocr_engine=ocr_engine) if tier == "ocr" else None
-        read_wall = read_cpu = 0.0
+        read = (0.0, 0.0)
         if shared is not None:  # OCR reads the screenshot once per scene
             wall, cpu = time.perf_counter(), time.process_time()
             shared.elements("ocr")
-            read_wall, read_cpu = time.perf_counter() - wall, time.process_time() - cpu
+            read = (time.perf_counter() - wall, time.process_time() - cpu)
         for case in scene.cases:
             screen = shared or _screen(scene, tier)
-            wall, cpu = time.perf_counter(), time.process_time()
-            match = match_in_tier(case.target, screen, tier)
-            timings.wall.append((time.perf_counter() - wall + read_wall) * 1000)
-            timings.cpu.append((time.process_time() - cpu + read_cpu) * 1000)
-            hit = _hit(case.box, match.element.box.centre if match else None)
-            result.cases += 1
-            result.hits += hit
-            if case.text:
-                result.text_cases += 1
-                result.text_hits += hit
+            with timings.measured(plus=read):
+                match = match_in_tier(case.target, screen, tier)
+            _count(result, _hit(case.box, match.element.box.centre if match else None),
+                   text=bool(case.text))  # fmt: skip
         if progress:
             progress(f"{tier:<5} {scene.name}: {result.hits}/{result.cases}")
-    result.latency_ms_median = round(statistics.median(timings.wall), 1) if timings.wall else 0.0
-    result.latency_ms_p90 = round(percentile(timings.wall, 0.9), 1)
-    result.cpu_ms_median = round(statistics.median(timings.cpu), 1) if timings.cpu else 0.0
+    timings.finish(result)
     result.live_read_ms_median = round(statistics.median(live), 1) if live else None
     return result
 
@@ -160,26 +178,13 @@ def bench_ocr_near_hint(scenes: list[Scene], *, sample: int, rng: random.Random,
     for scene, case in chosen:
         cx, cy = case.box.centre
         hint = (int(rng.gauss(cx, sigma)), int(rng.gauss(cy, sigma)))
-        wall, cpu = time.perf_counter(), time.process_time()
         only_ocr: tuple[Tier, ...] = ("ocr",)
-        located = locate_with_tiers(case.target,
-                                    ObservedScreen(image=scene.image, ocr_engine=ocr_engine),
-                                    hint_point=hint, tiers=only_ocr)  # fmt: skip
-        timings.wall.append((time.perf_counter() - wall) * 1000)
-        timings.cpu.append((time.process_time() - cpu) * 1000)
-        hit = _hit(case.box, (located.x, located.y) if located else None)
-        result.cases += 1
-        result.hits += hit
-        result.text_cases += 1
-        result.text_hits += hit
-    _finish(result, timings)
-    return result
-
-
-def _finish(result: TierResult, timings: _Timings) -> None:
-    result.latency_ms_median = round(statistics.median(timings.wall), 1) if timings.wall else 0.0
-    result.latency_ms_p90 = round(percentile(timings.wall, 0.9), 1)
-    result.cpu_ms_median = round(statistics.median(timings.cpu), 1) if timings.cpu else 0.0
+        with timings.measured():
+            located = locate_with_tiers(case.target,
+                                        ObservedScreen(image=scene.image, ocr_engine=ocr_engine),
+                                        hint_point=hint, tiers=only_ocr)  # fmt: skip
+        _count(result, _hit(case.box, (located.x, located.y) if located else None), text=True)
+    return timings.finish(result)
 
 
 class OracleModel:
@@ -232,22 +237,13 @@ def bench_model_tier(scenes: list[Scene], *, model: Any | None, sample: int, rng
     with use_model(backend):
         for scene, case in chosen:
             oracle.case, oracle.screen_size = case, scene.image.size
-            wall, cpu = time.perf_counter(), time.process_time()
-            located = zoom_locate(case.target, scene.image)
-            timings.wall.append((time.perf_counter() - wall) * 1000)
-            timings.cpu.append((time.process_time() - cpu) * 1000)
-            hit = _hit(case.box, (located.x, located.y) if located else None)
-            result.cases += 1
-            result.hits += hit
-            if case.text:
-                result.text_cases += 1
-                result.text_hits += hit
+            with timings.measured():
+                located = zoom_locate(case.target, scene.image)
+            _count(result, _hit(case.box, (located.x, located.y) if located else None),
+                   text=bool(case.text))  # fmt: skip
     if progress:
         progress(f"model: {result.hits}/{result.cases}")
-    result.latency_ms_median = round(statistics.median(timings.wall), 1) if timings.wall else 0.0
-    result.latency_ms_p90 = round(percentile(timings.wall, 0.9), 1)
-    result.cpu_ms_median = round(statistics.median(timings.cpu), 1) if timings.cpu else 0.0
-    return result
+    return timings.finish(result)
 
 
 def bench_snapping(scenes: list[Scene], *, sigmas: Iterable[int] = SIGMAS, rng: random.Random,
