@@ -13,6 +13,7 @@ import pytest
 
 from osworld_eval.getters import LocalEvalEnv
 from tests.osworld import builders, shared_osworld
+from tests.osworld.acceptance import served_sandbox  # noqa: F401  (the acceptance tests' sandbox)
 
 EXAMPLES = shared_osworld()
 

@@ -10,55 +10,25 @@ turns on /home/user (see osworld_eval.environments). No timing asserts.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gui_agent.errors import EnvError
 from gui_agent.models.scripted import ScriptedModel
-from osworld_eval.environments import OSWORLD_HOME, sandbox_environment
 from osworld_eval.evaluate import EvalOutcome, coverage, evaluate
 from osworld_eval.setup import run_setup
 from osworld_eval.task_run import TaskEnvironment, TaskStatus, run_one_task
-from osworld_eval.tasks import SetupStep, Task, load_task
-from tests.osworld import shared_osworld
+from osworld_eval.tasks import SetupStep, Task
+from tests.osworld.acceptance import EXAMPLES, NEEDS_A_SANDBOX, load_example
 from tests.osworld.solutions import SOLUTIONS
 
-EXAMPLES = shared_osworld()
 TASK_IDS = sorted(SOLUTIONS)
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-    pytest.mark.skipif(
-        shutil.which("chromium") is None and not os.environ.get("GUI_AGENT_CHROMIUM"),
-        reason="Chromium is not installed",
-    ),
-    pytest.mark.timeout(600),
-]
+pytestmark = NEEDS_A_SANDBOX
 
 
 def _task(task_id: str) -> Task:
-    path = EXAMPLES / "examples" / SOLUTIONS[task_id].domain / f"{task_id}.json"
-    if not path.is_file():
-        pytest.skip(f"no OSWorld task file {path} (set OSWORLD_EXAMPLES)")
-    return load_task(path)
-
-
-@pytest.fixture
-def environment(tmp_path: Path) -> Iterator[TaskEnvironment]:
-    try:
-        env = sandbox_environment(cache_dir=tmp_path / "cache", width=1280, height=800)
-    except EnvError as exc:
-        if OSWORLD_HOME.exists() and "not empty" in exc.message:
-            pytest.skip(f"{OSWORLD_HOME} belongs to someone else: {exc.message}")
-        raise
-    try:
-        yield env
-    finally:
-        env.close()
+    return load_example(SOLUTIONS[task_id].domain, task_id)
 
 
 def test_at_least_twelve_offline_chrome_and_os_tasks_are_covered() -> None:
@@ -75,23 +45,23 @@ def test_at_least_twelve_offline_chrome_and_os_tasks_are_covered() -> None:
 
 
 @pytest.mark.parametrize("task_id", TASK_IDS)
-def test_untouched_state_scores_0(task_id: str, environment: TaskEnvironment) -> None:
+def test_untouched_state_scores_0(task_id: str, served_sandbox: TaskEnvironment) -> None:
     task = _task(task_id)
     assert coverage(task) == []
 
     def setup(steps: list[SetupStep]) -> None:
-        run_setup(steps, api=environment.server, env=environment.eval_env, task_id=task.id,
-                  cache_dir=environment.eval_env.cache_dir, port_map=environment.port_map,
+        run_setup(steps, api=served_sandbox.server, env=served_sandbox.eval_env, task_id=task.id,
+                  cache_dir=served_sandbox.eval_env.cache_dir, port_map=served_sandbox.port_map,
                   offline=True)  # fmt: skip
 
     setup(task.config)
-    outcome = evaluate(task, environment.eval_env, last_action_failed=False, run_postconfig=setup)
+    outcome = evaluate(task, served_sandbox.eval_env, last_action_failed=False, run_postconfig=setup)
     assert outcome == EvalOutcome.scored(0.0)
 
 
 @pytest.mark.parametrize("task_id", TASK_IDS)
 def test_scripted_solution_scores_1(
-    task_id: str, environment: TaskEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    task_id: str, served_sandbox: TaskEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OSWORLD_OFFLINE", "1")
     task = _task(task_id)
@@ -99,7 +69,7 @@ def test_scripted_solution_scores_1(
     model = ScriptedModel(solution.replies, name="scripted-solution")
     result_dir = tmp_path / "results" / task.domain / task.id  # type: ignore[operator]
 
-    outcome = run_one_task(task, environment, model=model, max_steps=15,
+    outcome = run_one_task(task, served_sandbox, model=model, max_steps=15,
                            result_dir=result_dir, cache_dir=tmp_path / "cache")  # fmt: skip
 
     assert outcome.status is TaskStatus.SCORED, outcome.message

@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gui_agent.errors import EnvError
 from gui_agent.models.scripted import FunctionModel
-from osworld_eval.environments import OSWORLD_HOME, sandbox_environment
 from osworld_eval.task_run import TaskEnvironment, TaskStatus, run_one_task
-from osworld_eval.tasks import Task, load_task
-from tests.osworld import shared_osworld
+from osworld_eval.tasks import Task
+from tests.osworld.acceptance import NEEDS_A_SANDBOX, load_example
 from tests.osworld.chrome_skill_answers import CHROME_SKILL_ANSWERS, answer
 from tests.osworld.solutions import SOLUTIONS
 
-EXAMPLES = shared_osworld()
 PLAN_PATH_TASKS = (
     "030eeff7-b492-4218-b312-701ec99ee0cc",  # a preference (also in test_skills_acceptance)
     "93eabf48-6a27-4cb6-b963-7d5fe1e0d3a9",  # appearance mode, on the appearance page
@@ -38,46 +33,22 @@ TASK_IDS = (
     else list(PLAN_PATH_TASKS)
 )
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-    pytest.mark.skipif(
-        shutil.which("chromium") is None and not os.environ.get("GUI_AGENT_CHROMIUM"),
-        reason="Chromium is not installed",
-    ),
-    pytest.mark.timeout(600),
-]
+pytestmark = NEEDS_A_SANDBOX
 
 
 def _task(task_id: str) -> Task:
-    path = EXAMPLES / "examples" / "chrome" / f"{task_id}.json"
-    if not path.is_file():
-        pytest.skip(f"no OSWorld task file {path} (set OSWORLD_EXAMPLES)")
-    return load_task(path)
-
-
-@pytest.fixture
-def environment(tmp_path: Path) -> Iterator[TaskEnvironment]:
-    try:
-        env = sandbox_environment(cache_dir=tmp_path / "cache", width=1280, height=800)
-    except EnvError as exc:
-        if OSWORLD_HOME.exists() and "not empty" in exc.message:
-            pytest.skip(f"{OSWORLD_HOME} belongs to someone else: {exc.message}")
-        raise
-    try:
-        yield env
-    finally:
-        env.close()
+    return load_example("chrome", task_id)
 
 
 @pytest.mark.parametrize("task_id", TASK_IDS)
 def test_chrome_task_scores_1_through_the_skill(
-    task_id: str, environment: TaskEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    task_id: str, served_sandbox: TaskEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OSWORLD_OFFLINE", "1")
     task = _task(task_id)
     model = FunctionModel(lambda request: answer(task_id, request.function))
     result_dir = tmp_path / "results" / "chrome" / task_id
-    outcome = run_one_task(task, environment, model=model, max_steps=15, result_dir=result_dir,
+    outcome = run_one_task(task, served_sandbox, model=model, max_steps=15, result_dir=result_dir,
                            cache_dir=tmp_path / "cache", agent="skills")  # fmt: skip
     assert outcome.status is TaskStatus.SCORED, outcome.message
     assert outcome.score == 1.0, outcome.model_dump()

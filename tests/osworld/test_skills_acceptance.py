@@ -8,53 +8,22 @@ A scripted model answers only the skills' questions (skill_solutions.py); each t
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gui_agent.errors import EnvError
 from gui_agent.models.scripted import ScriptedModel
-from osworld_eval.environments import OSWORLD_HOME, sandbox_environment
 from osworld_eval.task_run import TaskEnvironment, TaskStatus, run_one_task
-from osworld_eval.tasks import Task, load_task
-from tests.osworld import shared_osworld
+from osworld_eval.tasks import Task
+from tests.osworld.acceptance import NEEDS_A_SANDBOX, load_example
 from tests.osworld.skill_solutions import SKILL_SOLUTIONS
 from tests.osworld.solutions import SOLUTIONS
 
-EXAMPLES = shared_osworld()
-
-pytestmark = [
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-    pytest.mark.skipif(
-        shutil.which("chromium") is None and not os.environ.get("GUI_AGENT_CHROMIUM"),
-        reason="Chromium is not installed",
-    ),
-    pytest.mark.timeout(600),
-]
+pytestmark = NEEDS_A_SANDBOX
 
 
 def _task(task_id: str) -> Task:
-    path = EXAMPLES / "examples" / SOLUTIONS[task_id].domain / f"{task_id}.json"
-    if not path.is_file():
-        pytest.skip(f"no OSWorld task file {path} (set OSWORLD_EXAMPLES)")
-    return load_task(path)
-
-
-@pytest.fixture
-def environment(tmp_path: Path) -> Iterator[TaskEnvironment]:
-    try:
-        env = sandbox_environment(cache_dir=tmp_path / "cache", width=1280, height=800)
-    except EnvError as exc:
-        if OSWORLD_HOME.exists() and "not empty" in exc.message:
-            pytest.skip(f"{OSWORLD_HOME} belongs to someone else: {exc.message}")
-        raise
-    try:
-        yield env
-    finally:
-        env.close()
+    return load_example(SOLUTIONS[task_id].domain, task_id)
 
 
 CHROME_SKILL_GAPS: dict[str, str] = {}
@@ -72,13 +41,13 @@ def test_every_loop_solution_has_a_skills_solution() -> None:
 
 
 @pytest.mark.parametrize("task_id", [_case(t) for t in sorted(SKILL_SOLUTIONS)])
-def test_solve_scores_1_in_fewer_steps_and_calls(task_id: str, environment: TaskEnvironment,
+def test_solve_scores_1_in_fewer_steps_and_calls(task_id: str, served_sandbox: TaskEnvironment,
                                                  tmp_path: Path, monkeypatch) -> None:  # fmt: skip
     monkeypatch.setenv("OSWORLD_OFFLINE", "1")
     task = _task(task_id)
     model = ScriptedModel(SKILL_SOLUTIONS[task_id], name="scripted-skills")
     result_dir = tmp_path / "results" / task_id
-    outcome = run_one_task(task, environment, model=model, max_steps=15, result_dir=result_dir,
+    outcome = run_one_task(task, served_sandbox, model=model, max_steps=15, result_dir=result_dir,
                            cache_dir=tmp_path / "cache", agent="skills")  # fmt: skip
     assert outcome.status is TaskStatus.SCORED, outcome.message
     assert outcome.score == 1.0, outcome.model_dump()
