@@ -51,6 +51,7 @@ BAD_INPUT_EXIT = 2
 NOTHING_SCORED_EXIT = 3
 STOPPED_EXIT = 4
 INTERRUPTED_EXIT = 130
+WORKERS_ENV = "GUI_AGENT_OSWORLD_WORKERS"
 STOP_REASONS = {
     "model_auth": "the model provider refused the credentials or the account's spend limit "
     "was reached",
@@ -315,6 +316,16 @@ def _exit_for(outcomes: list[task_run.TaskOutcome], planned: int, last: RunProgr
     help="anthropic:<id> | openai:<model>@<url> | replay:<dir> | python:<file>:<fn>",
 )
 @click.option(
+    "--workers",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    envvar=WORKERS_ENV,
+    help="process: each environment's tasks run in a worker process of its own (a worker that "
+    "dies costs one retry of its task, and what it started is killed); thread: in this "
+    f"process (for in-process test fakes). Default from ${WORKERS_ENV}.",
+)
+@click.option(
     "--max-steps",
     type=click.IntRange(1, MAX_STEPS),
     default=MAX_STEPS,
@@ -361,6 +372,7 @@ def run(
     vm_config: Path | None,
     num_envs: int,
     model: str | None,
+    workers: str,
     max_steps: int,
     agent: str,
     resume: bool,
@@ -432,7 +444,7 @@ def run(
             outcomes = run_benchmark(
                 tasks,
                 environment_factory=factory,
-                model=chosen,
+                model=chosen.spec if workers == "process" else chosen,  # resolved in each worker
                 max_steps=max_steps,
                 results_root=results,
                 num_envs=num_envs,
@@ -440,6 +452,7 @@ def run(
                 cache_dir=cache_dir,
                 run_one=functools.partial(task_run.run_one_task, agent=agent),
                 on_progress=on_progress,
+                workers="process" if workers == "process" else "thread",
             )
         except GuiAgentError as exc:
             bar.stop()

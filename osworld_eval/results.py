@@ -91,6 +91,28 @@ def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
     write_atomically(Path(run_dir) / MANIFEST_FILE, manifest.model_dump_json(indent=2))
 
 
+def record_manifest(
+    run_dir: Path, spec: str, max_steps: int, keys: list[tuple[str, str]], *, resume: bool
+) -> None:
+    """Write run.json; on resume, add to the earlier plan (which must share the step budget)."""
+    planned: dict[str, list[str]] = {}
+    for domain, task_id in keys:
+        planned.setdefault(domain, []).append(task_id)
+    manifest = RunManifest(
+        model=spec,
+        max_steps=max_steps,
+        tasks=planned,
+        started_at=[time.strftime("%Y-%m-%dT%H:%M:%S%z")],
+    )
+    previous = read_manifest(run_dir) if resume else None
+    if previous is not None and previous.max_steps != max_steps:
+        raise ConfigError(
+            f"{run_dir} holds a run with max steps {previous.max_steps}: resume it with "
+            f"--max-steps {previous.max_steps}, or choose another results folder"
+        )
+    write_manifest(run_dir, previous.merged(manifest) if previous is not None else manifest)
+
+
 def write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")

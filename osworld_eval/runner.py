@@ -1,78 +1,82 @@
 """Run many OSWorld tasks on a pool of environments, with resume and honest statuses.
 
-Each worker thread owns one environment at a time (created lazily, closed at the end) and takes
-tasks from a shared queue. Every task starts on a clean desktop: an environment that can
-`reset()` itself (a provisioned VM reverting to its snapshot) is reset before each task and
-kept; any other one (the sandbox, which is cheap to start) serves one task and is replaced.
+Each worker slot owns one environment at a time and takes tasks from a shared queue; the
+environment rules (start, reset or replace, close) are worker_slot.py's. With
+`workers="thread"` a slot is a thread of this process; with `workers="process"` (what
+`osworld run` uses) each slot's thread hands its tasks to a long-lived worker process that owns
+the environment (worker_process.py), so a worker that dies takes only its own task with it.
 A task that ends `env_error` costs its worker the environment: the next task gets a fresh one
-and that task is queued again, once; a second `env_error` is recorded.
+and that task is queued again, once; a second `env_error` is recorded. A worker process that
+dies mid-task (SIGKILL, a crash of the interpreter) is an `env_error` the same way: its task is
+queued again once, on a fresh worker, and a second death is recorded ("... died (signal 9)
+twice"); what the dead worker started is killed.
 
 A task that ends on the provider refusing the credentials or the account's spend limit
 (`error_kind` "model_auth") stops the run from starting new tasks: every other task would fail
 the same way. Running tasks finish; the tasks not started get no folder, so `--resume` runs them.
 
-Ctrl-C (KeyboardInterrupt in the main thread, or raised out of `run_one` in a worker) stops
-handing out tasks, records the running ones as `interrupted`, closes every environment and
-returns what was recorded. Results go to OSWorld's layout (see results.py), under a lock.
+Ctrl-C or SIGTERM (KeyboardInterrupt in the main thread, or raised out of `run_one` in a worker)
+stops handing out tasks, records the running ones as `interrupted`, closes every environment
+and worker process and returns what was recorded. Results go to OSWorld's layout (see
+results.py), written by this process under a lock (a worker writes only its task's folder).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import signal
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from types import FrameType
+from typing import Literal
 
 from gui_agent.episode import MAX_STEPS
 from gui_agent.errors import ConfigError, ErrorKind
 from gui_agent.models.base import Model
 from osworld_eval.results import (
     ResultsLock,
-    RunManifest,
     has_results,
     is_finished,
     load_outcome,
-    read_manifest,
+    record_manifest,
     run_folder,
     task_folder,
-    write_manifest,
     write_outcome,
 )
-from osworld_eval.task_run import TaskEnvironment, TaskOutcome, TaskStatus, run_one_task
+from osworld_eval.task_run import TaskOutcome, TaskStatus, run_one_task
 from osworld_eval.tasks import Task
+from osworld_eval.worker_process import ProcessSlot, WorkerSpec, check_picklable
+from osworld_eval.worker_slot import (
+    EnvironmentFactory,
+    Resettable,
+    RunOne,
+    SlotFailure,
+    TaskSlot,
+)
 
 logger = logging.getLogger(__name__)
 
-EnvironmentFactory = Callable[[], TaskEnvironment]
 SHUTDOWN_WAIT_S = 10.0
 """How long an interrupted run waits for workers to notice their closed environments."""
 STOPPING_KINDS: frozenset[ErrorKind] = frozenset({"model_auth"})
 """Errors after which no new task is started: retrying on another task cannot help."""
 
 
-@runtime_checkable
-class Resettable(Protocol):
-    """An environment that can return to a clean state; reset before every task it runs."""
-
-    def reset(self) -> None: ...
-
-
-class RunOne(Protocol):
-    def __call__(
-        self,
-        task: Task,
-        environment: TaskEnvironment,
-        *,
-        model: Model | str,
-        max_steps: int,
-        result_dir: Path,
-        cache_dir: Path,
-    ) -> TaskOutcome: ...
+WorkerMode = Literal["thread", "process"]
+__all__ = [
+    "EnvironmentFactory",
+    "Resettable",
+    "RunOne",
+    "RunProgress",
+    "WorkerMode",
+    "run_benchmark",
+]
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,12 @@ def run_benchmark(
     cache_dir: Path,
     run_one: RunOne = run_one_task,
     on_progress: ProgressCallback | None = None,
+    workers: WorkerMode = "thread",
 ) -> list[TaskOutcome]:
     """Run `tasks` on `num_envs` environments; the outcomes, in task order, of those that ended.
+
+    `workers="process"` runs each environment's tasks in a worker process: the factory, run_one
+    and model (a spec string, or a picklable Model) must be picklable (ConfigError otherwise).
 
     Without `resume`, a run folder that already holds results is refused; with it, exactly the
     tasks without result.txt run again and the others' recorded outcomes are returned.
@@ -138,6 +146,10 @@ def run_benchmark(
     duplicates = sorted({f"{d}/{i}" for (d, i), n in Counter(keys).items() if n > 1})
     if duplicates:
         raise ConfigError("tasks listed twice: " + ", ".join(duplicates))
+    worker = WorkerSpec(factory=environment_factory, run_one=run_one, model=model,
+                        max_steps=max_steps, cache_dir=Path(cache_dir))  # fmt: skip
+    if workers == "process":
+        check_picklable(worker)
     spec = model if isinstance(model, str) else model.spec
     run_dir = run_folder(Path(results_root), spec)
     with ResultsLock(run_dir):
@@ -155,44 +167,34 @@ def run_benchmark(
                 done[(domain, task_id)] = outcome
             else:
                 todo.append(task)
-        _record_manifest(run_dir, spec, max_steps, keys, resume=resume)
+        record_manifest(run_dir, spec, max_steps, keys, resume=resume)
         logger.info("run folder %s: %d to run, %d already finished", run_dir, len(todo), len(done))
-        pool = _Pool(
-            todo,
-            done,
-            run_dir=run_dir,
-            factory=environment_factory,
-            run_one=run_one,
-            model=model,
-            max_steps=max_steps,
-            cache_dir=Path(cache_dir),
-            num_envs=num_envs,
-            on_progress=on_progress,
-        )
+        pool = _Pool(todo, done, run_dir=run_dir, spec=worker, workers=workers,
+                     num_envs=num_envs, on_progress=on_progress)  # fmt: skip
         outcomes = pool.run()
     return [outcomes[k] for k in keys if k in outcomes]
 
 
-def _record_manifest(
-    run_dir: Path, spec: str, max_steps: int, keys: list[Key], *, resume: bool
-) -> None:
-    """Write run.json; on resume, add to the earlier plan (which must share the step budget)."""
-    planned: dict[str, list[str]] = {}
-    for domain, task_id in keys:
-        planned.setdefault(domain, []).append(task_id)
-    manifest = RunManifest(
-        model=spec,
-        max_steps=max_steps,
-        tasks=planned,
-        started_at=[time.strftime("%Y-%m-%dT%H:%M:%S%z")],
-    )
-    previous = read_manifest(run_dir) if resume else None
-    if previous is not None and previous.max_steps != max_steps:
-        raise ConfigError(
-            f"{run_dir} holds a run with max steps {previous.max_steps}: resume it with "
-            f"--max-steps {previous.max_steps}, or choose another results folder"
-        )
-    write_manifest(run_dir, previous.merged(manifest) if previous is not None else manifest)
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C (records running tasks, closes everything); main thread
+    only, and only while nothing else handles SIGTERM."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.getsignal(signal.SIGTERM)
+    installed = previous is signal.SIG_DFL
+    if installed:
+        signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _fresh_folder(folder: Path) -> Path:
@@ -212,11 +214,8 @@ class _Pool:
         done: dict[Key, TaskOutcome],
         *,
         run_dir: Path,
-        factory: EnvironmentFactory,
-        run_one: RunOne,
-        model: Model | str,
-        max_steps: int,
-        cache_dir: Path,
+        spec: WorkerSpec,
+        workers: WorkerMode,
         num_envs: int,
         on_progress: ProgressCallback | None,
     ) -> None:
@@ -224,30 +223,38 @@ class _Pool:
         self._outcomes = dict(done)
         self._skipped = len(done)
         self._total = len(todo) + len(done)
-        self._run_dir, self._factory, self._run_one = run_dir, factory, run_one
-        self._model, self._max_steps, self._cache_dir = model, max_steps, cache_dir
-        self._workers = min(num_envs, len(todo))
+        self._run_dir = run_dir
         self._on_progress = on_progress
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stopped_by: ErrorKind | None = None
         self._attempts: Counter[Key] = Counter()
+        self._deaths: Counter[Key] = Counter()
         self._running: dict[int, Task] = {}
-        self._envs: dict[int, TaskEnvironment] = {}
         self._started = time.monotonic()
+        self._slots = [self._slot(spec, workers, n) for n in range(min(num_envs, len(todo)))]
+
+    def _slot(self, spec: WorkerSpec, workers: WorkerMode, n: int) -> TaskSlot | ProcessSlot:
+        name = f"osworld-env-{n}"
+        if workers == "process":
+            return ProcessSlot(spec, name=name)
+        return TaskSlot(factory=spec.factory, run_one=spec.run_one, model=spec.model,
+                        max_steps=spec.max_steps, cache_dir=spec.cache_dir, name=name,
+                        stopped=self._stop.is_set)  # fmt: skip
 
     # --- main thread ------------------------------------------------------------------------
     def run(self) -> dict[Key, TaskOutcome]:
         self._progress(None)
         threads: list[threading.Thread] = []
         try:
-            for slot in range(self._workers):
-                name = f"osworld-env-{slot}"
-                threads.append(threading.Thread(target=self._work, args=(slot,), name=name))
-                threads[-1].daemon = True
-                threads[-1].start()
-            while not self._stop.is_set() and any(t.is_alive() for t in threads):
-                self._stop.wait(0.1)
+            with _sigterm_as_interrupt():
+                for n in range(len(self._slots)):
+                    name = f"osworld-env-{n}"
+                    threads.append(threading.Thread(target=self._work, args=(n,), name=name))
+                    threads[-1].daemon = True
+                    threads[-1].start()
+                while not self._stop.is_set() and any(t.is_alive() for t in threads):
+                    self._stop.wait(0.1)
         except KeyboardInterrupt:
             logger.warning("interrupted: stopping the run")
             self._stop.set()
@@ -261,41 +268,55 @@ class _Pool:
         self._stop.set()
         with self._lock:
             running = list(self._running.values())
-            envs = list(self._envs.items())
-            self._envs.clear()
         for task in running:
             self._record(task, self._interrupted(task, "interrupted by the user (Ctrl-C)"))
-        for slot, env in envs:
-            self._close(slot, env)
+        for slot in self._slots:
+            if isinstance(slot, ProcessSlot):
+                slot.interrupt()
+            else:
+                slot.discard()
         deadline = time.monotonic() + SHUTDOWN_WAIT_S
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
             if thread.is_alive():
                 logger.warning("%s did not stop within %.0f s", thread.name, SHUTDOWN_WAIT_S)
+        for slot in self._slots:  # no worker process outlives the run
+            if isinstance(slot, ProcessSlot):
+                slot.close()
 
     # --- workers ----------------------------------------------------------------------------
-    def _work(self, slot: int) -> None:
+    def _work(self, n: int) -> None:
+        slot = self._slots[n]
         try:
-            self._serve(slot)
+            self._serve(n, slot)
         except Exception:  # noqa: BLE001 - logged; the other workers go on
-            logger.exception("worker %d stopped on an unexpected error", slot)
+            logger.exception("worker %d stopped on an unexpected error", n)
         finally:
-            self._discard(slot)
+            if isinstance(slot, ProcessSlot):
+                slot.close()
+            else:
+                slot.discard()
 
-    def _serve(self, slot: int) -> None:
+    def _serve(self, n: int, slot: TaskSlot | ProcessSlot) -> None:
         while not self._stop.is_set():
-            task = self._take(slot)
+            task = self._take(n)
             if task is None:
                 return
-            env = self._environment(slot, task)
-            if env is None:
-                continue
-            outcome = self._attempt(task, env)
-            if outcome is None:
-                return
-            if outcome.status is TaskStatus.ENV_ERROR or not isinstance(env, Resettable):
-                self._discard(slot)
-            self._settle(slot, task, outcome)
+            answer = slot.run(task, _fresh_folder(self._folder(task)))
+            if isinstance(answer, SlotFailure):
+                if answer.kind == "interrupted" or self._stop.is_set():
+                    self._stop.set()
+                    return
+                answer = self._env_error(task, self._failure_message(task, answer))
+            self._settle(n, task, answer)
+
+    def _failure_message(self, task: Task, failure: SlotFailure) -> str:
+        if failure.kind != "died":
+            return failure.message
+        with self._lock:
+            self._deaths[_key(task)] += 1
+            twice = self._deaths[_key(task)] > 1
+        return failure.message + (" twice" if twice else "")
 
     def _take(self, slot: int) -> Task | None:
         with self._lock:
@@ -307,58 +328,11 @@ class _Pool:
         self._progress(None)
         return task
 
-    def _environment(self, slot: int, task: Task) -> TaskEnvironment | None:
-        """The slot's environment, started if needed and reset if it can be; None on failure."""
-        with self._lock:
-            env = self._envs.get(slot)
-        doing = "start an environment" if env is None else "reset the environment"
-        try:
-            if env is None:
-                env = self._factory()
-                with self._lock:
-                    stopped = self._stop.is_set()
-                    if not stopped:
-                        self._envs[slot] = env
-                if stopped:  # the run stopped while this one was starting
-                    self._close(slot, env)
-                    return None
-                doing = "reset the new environment"
-            if isinstance(env, Resettable):
-                env.reset()
-        except Exception as exc:  # noqa: BLE001 - a desktop that will not start is env_error
-            logger.exception("could not %s for %s", doing, task.id)
-            self._discard(slot)
-            outcome = self._env_error(task, f"could not {doing}: {exc}")
-            self._settle(slot, task, outcome)
-            return None
-        return env
-
-    def _attempt(self, task: Task, env: TaskEnvironment) -> TaskOutcome | None:
-        """Run one task; None if it was interrupted (the run then stops)."""
-        try:
-            folder = _fresh_folder(self._folder(task))
-            return self._run_one(
-                task,
-                env,
-                model=self._model,
-                max_steps=self._max_steps,
-                result_dir=folder,
-                cache_dir=self._cache_dir,
-            )
-        except KeyboardInterrupt:
-            logger.warning("task %s interrupted: stopping the run", task.id)
-            self._stop.set()
-            return None
-        except Exception as exc:  # noqa: BLE001 - a crash in one task must not end the run
-            logger.exception("task %s crashed", task.id)
-            return self._env_error(task, f"crashed: {type(exc).__name__}: {exc}")
-
     def _env_error(self, task: Task, message: str) -> TaskOutcome:
         """An env_error outcome the runner itself records (written as outcome.json)."""
         domain, task_id = _key(task)
-        outcome = TaskOutcome(
-            task_id=task_id, domain=domain, status=TaskStatus.ENV_ERROR, message=message
-        )
+        outcome = TaskOutcome(task_id=task_id, domain=domain, status=TaskStatus.ENV_ERROR,
+                              message=message, error_kind="env")  # fmt: skip
         try:
             write_outcome(_fresh_folder(self._folder(task)), outcome)
         except OSError:
@@ -402,12 +376,6 @@ class _Pool:
             )
         self._record(task, outcome)
 
-    def _discard(self, slot: int) -> None:
-        with self._lock:
-            env = self._envs.pop(slot, None)
-        if env is not None:
-            self._close(slot, env)
-
     # --- shared -----------------------------------------------------------------------------
     def _folder(self, task: Task) -> Path:
         domain, task_id = _key(task)
@@ -433,13 +401,6 @@ class _Pool:
             except OSError:
                 logger.exception("could not write the outcome of %s", task.id)
         self._progress(outcome)
-
-    @staticmethod
-    def _close(slot: int, env: TaskEnvironment) -> None:
-        try:
-            env.close()
-        except Exception:  # noqa: BLE001 - closing is best effort; the next env is fresh
-            logger.exception("closing environment %d", slot)
 
     def _progress(self, last: TaskOutcome | None) -> None:
         if self._on_progress is None:

@@ -100,6 +100,13 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
         ("persistence", "Ctrl-C in an eval run", "running tasks interrupted; environments closed"),
     "tests/osworld/test_runner.py::test_env_error_is_requeued_once_on_a_fresh_environment":
         ("persistence", "env_error in an eval run", "requeued once on a fresh environment"),
+    "tests/osworld/test_runner_processes.py::test_a_killed_worker_s_task_runs_again_once_and_nothing_of_it_is_left":
+        ("persistence", "SIGKILL of an eval worker (requeued once)",
+         "requeued once on a fresh worker (scored on attempt 2); killed twice -> env_error; "
+         "no process of the dead worker left (by PID)"),
+    "tests/osworld/test_runner_processes.py::test_ctrl_c_and_sigterm_record_running_tasks_and_leave_no_worker":
+        ("persistence", "SIGINT / SIGTERM of an eval run with process workers",
+         "running tasks interrupted, nothing new started; no worker or Xvfb left (by PID)"),
     "tests/osworld/test_runner.py::test_a_crash_in_run_one_does_not_end_the_run":
         ("persistence", "a bug while running one task", "that task env_error; the run goes on"),
     "tests/osworld/test_runner.py::test_resume_keeps_finished_outcomes_and_reruns_errors":
@@ -149,9 +156,7 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
          "every attempt blocked by a guard and recorded; no effect happened"),
 }  # fmt: skip
 
-MISSING: list[tuple[str, str, str]] = [
-    ("persistence", "SIGKILL of an eval worker (requeued once)", "workers are threads here; no test"),
-]  # fmt: skip
+MISSING: list[tuple[str, str, str]] = []
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -46,6 +46,7 @@ def small_examples(examples: Path, tmp_path: Path) -> Path:
 def fakes(monkeypatch: pytest.MonkeyPatch) -> tuple[Factory, FakeRunOne]:
     """No desktop and no task run: a fake environment factory and a fake run_one."""
     factory, run_one = Factory(), FakeRunOne()
+    monkeypatch.setenv(cli.WORKERS_ENV, "thread")  # in-process fakes cannot go to a worker process
     monkeypatch.setattr(cli, "environment_factory", lambda config, *, cache_dir: factory)
     monkeypatch.setattr(task_run, "run_one_task", run_one)
     return factory, run_one

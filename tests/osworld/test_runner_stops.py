@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +65,19 @@ def server() -> Iterator[FakeVMServer]:
         yield started
 
 
-def vm_factory(server: FakeVMServer, cache_dir: Path) -> Callable[[], TaskEnvironment]:
-    """Fresh clients of the fake in-VM server for every environment the runner asks for."""
+@dataclass(frozen=True)
+class VMFactory:
+    """Fresh clients of the fake in-VM server for every environment the runner asks for
+    (a picklable factory: `osworld run` sends it to its worker processes)."""
 
-    def make() -> TaskEnvironment:
-        computer = VMComputer(server.url, retries=0)
-        api = ServerAPI(server.url, retries=0)
-        eval_env = VMEvalEnv(computer, api=api, cache_dir=cache_dir)
-        return TaskEnvironment(computer=computer, eval_env=eval_env, base_url=server.url, api=api)
+    url: str
+    cache_dir: Path
 
-    return make
+    def __call__(self) -> TaskEnvironment:
+        computer = VMComputer(self.url, retries=0)
+        api = ServerAPI(self.url, retries=0)
+        eval_env = VMEvalEnv(computer, api=api, cache_dir=self.cache_dir)
+        return TaskEnvironment(computer=computer, eval_env=eval_env, base_url=self.url, api=api)
 
 
 def spend_limit(fake: FakeAnthropic) -> None:
@@ -94,7 +98,7 @@ def test_spend_limit_stops_run_benchmark_and_resume_finishes_it(
     seen: list[RunProgress] = []
 
     def run(*, resume: bool) -> list[TaskOutcome]:
-        return run_benchmark(todo, environment_factory=vm_factory(server, tmp_path / "cache"),
+        return run_benchmark(todo, environment_factory=VMFactory(server.url, tmp_path / "cache"),
                              model=model, results_root=tmp_path / "results",
                              cache_dir=tmp_path / "cache", resume=resume, on_progress=seen.append)  # fmt: skip
 
@@ -166,9 +170,10 @@ def cli_run(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Any]:
-    """`osworld run` over 4 offline tasks on the fake VM server, the model at the fake provider."""
+    """`osworld run` over 4 offline tasks on the fake VM server, the model at the fake provider;
+    worker processes (the default) reach both over HTTP."""
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.base_url)
-    factory = vm_factory(server, tmp_path / "cache")
+    factory = VMFactory(server.url, tmp_path / "cache")
     monkeypatch.setattr(cli, "environment_factory", lambda config, *, cache_dir: factory)
     examples = write_examples(tmp_path / "evaluation_examples", 4)
 

@@ -1,0 +1,267 @@
+"""A runner slot whose tasks run in a long-lived worker process, so a worker can die alone.
+
+`ProcessSlot.run` hands a task to its worker (a `spawn`ed child of this interpreter, started
+when the slot first needs it) and waits for the TaskOutcome. The worker owns the slot's
+environment (a `TaskSlot` inside it: same start/reset/close rules as a worker thread), so the
+sandbox's Xvfb, server and browser are the worker's descendants. Queue, attempts, retries,
+result folders and progress stay with the runner in this process.
+
+If the worker dies mid-task (any signal, or an exit without an answer), `run` answers a
+`SlotFailure("died")` after killing everything the worker started: its process group, and
+every process carrying its mark (`WORKER_MARK_ENV=<token>` in the environment, which each
+worker sets for itself and its descendants inherit, whatever session or group they moved to).
+The next task starts a fresh worker. `interrupt` (Ctrl-C) sends the worker SIGINT: its running
+task ends `interrupted` and it closes its environment; `close` stops it and kills what is left.
+
+Workers live in their own process group, so a Ctrl-C in the terminal reaches only the runner,
+which then interrupts them in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from gui_agent.errors import ConfigError, GuiAgentError
+from gui_agent.models.base import Model
+from osworld_eval.tasks import Task
+from osworld_eval.worker_slot import EnvironmentFactory, RunOne, SlotAnswer, SlotFailure, TaskSlot
+
+logger = logging.getLogger(__name__)
+
+WORKER_MARK_ENV = "GUI_AGENT_EVAL_WORKER"
+STOP_WAIT_S = 10.0
+"""How long a worker asked to stop may take to close its environment before it is killed."""
+KILL_WAIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What every worker process needs; pickled once per worker start."""
+
+    factory: EnvironmentFactory
+    run_one: RunOne
+    model: Model | str
+    """A spec string is resolved once in the worker (a Model object must be picklable)."""
+    max_steps: int
+    cache_dir: Path
+
+
+def check_picklable(spec: WorkerSpec) -> None:
+    """ConfigError naming the part of `spec` a worker process cannot receive."""
+    for part in ("factory", "run_one", "model"):
+        try:
+            pickle.dumps(getattr(spec, part))
+        except Exception as exc:  # noqa: BLE001 - pickle raises many kinds
+            hint = " (pass the model as a spec string)" if part == "model" else ""
+            raise ConfigError(
+                f"cannot run tasks in worker processes: the {part} cannot be sent to another "
+                f"process ({type(exc).__name__}: {exc}){hint}; use thread workers for "
+                "in-process objects (--workers thread)"
+            ) from exc
+
+
+def _spawn_context() -> Any:
+    context = multiprocessing.get_context("spawn")
+    context.set_executable(sys.executable)  # this venv's interpreter, never another python
+    return context
+
+
+class ProcessSlot:
+    """The runner's side of one worker process; `run` from one thread, the rest from any."""
+
+    def __init__(self, spec: WorkerSpec, *, name: str) -> None:
+        self._spec, self._name = spec, name
+        self._lock = threading.Lock()
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._token = ""
+        self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        with self._lock:
+            return self._process.pid if self._process is not None else None
+
+    def run(self, task: Task, folder: Path) -> SlotAnswer:
+        started = self._ensure_worker()
+        if started is None:
+            return SlotFailure("interrupted")
+        process, conn = started
+        try:
+            conn.send((task, str(folder)))
+            while True:
+                ready = wait([conn, process.sentinel])
+                if conn in ready:
+                    answer: SlotAnswer = conn.recv()
+                    return answer
+                if not process.is_alive():
+                    break
+        except (EOFError, OSError):  # the pipe broke: the worker is dying or dead
+            pass
+        return SlotFailure("died", f"worker process died ({self._bury(process)})")
+
+    def _ensure_worker(self) -> tuple[BaseProcess, Connection] | None:
+        with self._lock:
+            if self._closed:
+                return None
+            alive = self._process is not None and self._process.is_alive()
+            if alive and self._process is not None and self._conn is not None:
+                return self._process, self._conn
+            context = _spawn_context()
+            ours, theirs = context.Pipe()
+            self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+            process = context.Process(
+                target=_worker_main,
+                args=(theirs, self._spec, self._token, self._name),
+                name=self._name,
+                daemon=False,
+            )
+            process.start()
+            theirs.close()
+            self._process, self._conn = process, ours
+            logger.info("%s: worker process %d started", self._name, process.pid)
+            return process, ours
+
+    def _bury(self, process: BaseProcess) -> str:
+        """Reap a dead worker, kill what it left behind; how it died, for the record."""
+        pid = _pid(process)
+        process.join(KILL_WAIT_S)
+        if process.is_alive():  # the pipe broke but it lives on: make sure
+            _kill_group(pid)
+            process.join(KILL_WAIT_S)
+        with self._lock:
+            token = self._token
+            if self._process is process:
+                self._process, self._conn = None, None
+        left = kill_worker_tree(pid, token)
+        code = process.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        logger.warning("%s: worker process %s died (%s); killed %d process(es) it left: %s",
+                       self._name, process.pid, how, len(left), left)  # fmt: skip
+        return how
+
+    def interrupt(self) -> None:
+        """Ctrl-C for the worker: its running task ends `interrupted`, then it exits."""
+        pid = self.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+
+    def close(self) -> None:
+        """Stop the worker (it closes its environment), killing it if it takes too long."""
+        with self._lock:
+            self._closed = True
+            process, conn, token = self._process, self._conn, self._token
+            self._process = self._conn = None
+        if process is None:
+            return
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        process.join(STOP_WAIT_S)
+        if process.is_alive():
+            logger.warning("%s: worker %s did not stop; killing it", self._name, process.pid)
+            _kill_group(_pid(process))
+            process.join(KILL_WAIT_S)
+        kill_worker_tree(_pid(process), token)
+        if conn is not None:
+            conn.close()
+
+
+def _pid(process: BaseProcess) -> int:
+    assert process.pid is not None, "a started process has a pid"
+    return process.pid
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def marked_processes(token: str) -> list[int]:
+    """Live processes whose environment carries this worker's mark (from /proc)."""
+    needle = f"{WORKER_MARK_ENV}={token}\0".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as environ:
+                if needle not in environ.read() + b"\0":
+                    continue
+        except OSError:  # exited while we looked, or a zombie
+            continue
+        found.append(int(entry.name))
+    return found
+
+
+def kill_worker_tree(pid: int, token: str) -> list[int]:
+    """SIGKILL what a finished worker left: its process group and every marked process."""
+    _kill_group(pid)
+    killed: list[int] = []
+    deadline = time.monotonic() + KILL_WAIT_S
+    while token and (left := marked_processes(token)):
+        for stray in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(stray, signal.SIGKILL)
+            if stray not in killed:
+                killed.append(stray)
+        if time.monotonic() > deadline:
+            logger.warning("processes %s of a dead worker outlived %gs", left, KILL_WAIT_S)
+            break
+        time.sleep(0.05)
+    return killed
+
+
+# --- in the worker process ----------------------------------------------------------------------
+
+
+def _worker_main(conn: Connection, spec: WorkerSpec, token: str, name: str) -> None:
+    """Answer tasks from `conn` until told to stop (None), the runner goes, or Ctrl-C."""
+    os.environ[WORKER_MARK_ENV] = token  # inherited by everything this worker starts
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)  # terminal signals go to the runner, which interrupts us in order
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    logging.basicConfig(level=logging.WARNING, format=f"{name} %(levelname)s %(message)s")
+    slot: TaskSlot | None = None
+    try:
+        model, unusable = _model(spec.model)
+        slot = TaskSlot(factory=spec.factory, run_one=spec.run_one, model=model,
+                        max_steps=spec.max_steps, cache_dir=spec.cache_dir, name=name)  # fmt: skip
+        while (message := conn.recv()) is not None:
+            task, folder = message
+            answer = unusable or slot.run(task, Path(folder))
+            conn.send(answer)
+            if isinstance(answer, SlotFailure) and answer.kind == "interrupted":
+                return
+    except (EOFError, KeyboardInterrupt):  # the runner went away, or Ctrl-C between tasks
+        return
+    finally:
+        if slot is not None:
+            slot.discard()
+
+
+def _model(model: Model | str) -> tuple[Model | str, SlotFailure | None]:
+    """The model, resolved once if given as a spec; or why this worker cannot use it."""
+    if not isinstance(model, str):
+        return model, None
+    from gui_agent.models.registry import resolve_model
+
+    try:
+        return resolve_model(model), None
+    except GuiAgentError as exc:
+        return model, SlotFailure("crashed", f"the worker cannot use the model: {exc.message}")
