@@ -23,6 +23,7 @@ import pytest
 
 from gui_agent.allowlist import Allowlist
 from gui_agent.computers.allowlist_proxy import AllowlistProxy
+from gui_agent.computers.browser import BrowserComputer
 from gui_agent.computers.cdp import cdp_json
 from gui_agent.computers.network_guard import NetworkGuard
 from gui_agent.computers.sandbox import SandboxDesktop
@@ -123,15 +124,21 @@ def socket_site() -> Iterator[SocketSite]:
     site.close()
 
 
-@pytest.fixture(scope="module")
-def proxied_sandbox() -> Iterator[tuple[SandboxDesktop, AllowlistProxy]]:
-    """A sandbox whose Chromium was started through the proxy, as `run --allow-domain` does."""
+@pytest.fixture(scope="module", params=["sandbox", "browser"])
+def proxied_sandbox(request: Any) -> Iterator[tuple[Any, AllowlistProxy]]:
+    """A computer whose Chromium was started through the proxy, as `run --allow-domain` does
+    for `--env sandbox` (our own launch) and `--env browser` (Playwright's)."""
     reason = xvfb_missing() or chromium_missing()
     if reason:
         pytest.skip(reason)
-    with AllowlistProxy(Allowlist.of(["localhost"])) as proxy, \
-            SandboxDesktop(width=800, height=600, chromium_args=proxy.chromium_args()) as desktop:  # fmt: skip
-        yield desktop, proxy
+    with AllowlistProxy(Allowlist.of(["localhost"])) as proxy:
+        args = proxy.chromium_args()
+        if request.param == "sandbox":
+            computer: Any = SandboxDesktop(width=800, height=600, chromium_args=args)
+        else:
+            computer = BrowserComputer(width=800, height=600, chromium_args=args)
+        with computer:
+            yield computer, proxy
 
 
 def _title(cdp_url: str) -> str:
