@@ -242,7 +242,7 @@ def continue_loop(episode: Episode, *, note: str | None = None) -> EpisodeStatus
                                       height=height, allow_shell=computer.allows_shell)  # fmt: skip
                     if episode.snap:
                         action = _snapped(action, computer, screen, record)
-                    policy.check(action, facts=read_target_facts(computer, action))
+                    policy.check(action, facts=read_target_facts(computer, action, tree=policy.can_refuse))
                     if perceived.safety_checks:
                         policy.acknowledge(action, perceived.safety_checks)
                 except ActionRejected as exc:

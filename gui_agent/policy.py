@@ -185,6 +185,11 @@ class Policy:
         self._lock = threading.Lock()
 
     @property
+    def can_refuse(self) -> bool:
+        """Whether the gate may refuse (ASK, DENY): only then are costly facts worth reading."""
+        return self.approval is not Approval.YES
+
+    @property
     def events(self) -> list[GuardEvent]:
         with self._lock:
             return list(self._events)

@@ -101,14 +101,18 @@ def _needs_facts(action: Action) -> tuple[int, int, bool] | None:
 
 
 def read_target_facts(computer: Computer, action: Action, *, timeout: float = 3.0,
-                      a11y_timeout: float = A11Y_TIMEOUT_S) -> TargetFacts | None:  # fmt: skip
-    """The facts about the element `action` would operate, or None when they cannot be read."""
+                      tree: bool = True, a11y_timeout: float = A11Y_TIMEOUT_S) -> TargetFacts | None:  # fmt: skip
+    """The facts about the element `action` would operate, or None when they cannot be read.
+
+    `tree=False` never reads the accessibility tree (callers pass False when the gate would
+    allow anyway, as under `--yes`: a whole tree costs seconds).
+    """
     target = _needs_facts(action)
     if target is None:
         return None
     x, y, use_focus = target
     dom, focused = _dom_facts(computer, action, x, y, use_focus, timeout=timeout)
-    if (dom is not None and focused) or use_focus or not isinstance(action, _POINTER):
+    if (dom is not None and focused) or use_focus or not tree or not isinstance(action, _POINTER):
         return dom
     return _tree_facts(computer, x, y, timeout=a11y_timeout) or dom
 

@@ -107,7 +107,8 @@ def act(computer: Computer, action: Action, *, why: str = "") -> ExecutionRecord
     """
     width, height = computer.size
     validate(action, width=width, height=height, allow_shell=computer.allows_shell)
-    _policy().check(action, facts=read_target_facts(computer, action))
+    policy = _policy()
+    policy.check(action, facts=read_target_facts(computer, action, tree=policy.can_refuse))
     with ctx.frame("act", arguments={"action": describe(action), "why": why}) as node:
         started = time.monotonic()
         record = _step(action.kind, action.model_dump(exclude={"kind"}), describe(action), why)

@@ -161,3 +161,17 @@ def test_a_button_of_a_window_behind_the_active_one_is_not_what_a_click_hits() -
     assert outside is None
     assert element_at(ACTIVE_IN_FRONT.replace('st:active="true"', 'st:active="false"'),
                       120, 110).name == "Delete"  # type: ignore[union-attr]  # fmt: skip
+
+
+def test_with_yes_the_tree_is_not_read_and_the_click_runs() -> None:
+    computer = TreeComputer(TREE)
+    model = ScriptedModel([
+        {"observation": "a save dialog", "action": {"kind": "click", "x": DONT_SAVE[0],
+                                                    "y": DONT_SAVE[1]}},
+        {"observation": "closed", "action": {"kind": "done"}},
+    ])  # fmt: skip
+    result = run_task("close the document", computer, model=model,
+                      policy=Policy(approval=Approval.YES), snap=False)  # fmt: skip
+    assert result.status is EpisodeStatus.DONE
+    assert computer.executed == [Click(x=DONT_SAVE[0], y=DONT_SAVE[1])]
+    assert computer.tree_reads == 0  # the gate would allow anyway: no seconds spent reading
