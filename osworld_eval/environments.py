@@ -5,16 +5,20 @@ own) and our OSWorld-compatible server on a thread at 127.0.0.1:<free port>, the
 VMComputer to it, so tasks run through exactly the HTTP protocol a real OSWorld VM speaks.
 Measured on a 2-core machine: about 0.4 s from nothing to a server answering screenshots.
 
-The sandbox user's home is OSWorld's `/home/user` by default, because task files name
-`/home/user/...` literally (Desktop files, the Chrome profile, scripts). One machine has one
-such folder, so a sandbox holds it for its lifetime (sandbox_home.HomeLock): a second sandbox
-on the same home waits its turn (up to `home_wait_s`, then EnvError). Sandbox tasks therefore
-run one at a time per home, so a runner should close a sandbox after each task (one fresh
-sandbox per task: clean state, and the next worker's turn); pass another `home` (tasks naming
-/home/user then break) to run more at once. The home is emptied when the sandbox starts and
-again when it closes; a folder not made by a sandbox is never touched (EnvError). The ports task configs use (CDP 1337,
-socat 9222) would be machine-wide too, so each sandbox maps them to free ports of its own
-(`TaskEnvironment.port_map`, applied by setup) and finds its CDP endpoint there.
+The sandbox user's home is OSWorld's `/home/user`, because task files name `/home/user/...`
+literally (Desktop files, the Chrome profile, scripts). Where bubblewrap can make namespaces
+(`private_home`, the default there), every sandbox gets a private one: its commands and
+programs run inside a boundary (gui_agent/computers/server/isolation.py) where a fresh
+temporary folder of its own is mounted at /home/user and another at /tmp, so sandboxes run
+side by side and none touches the machine's real /home/user. Elsewhere (`private_home=False`)
+the sandbox uses the machine's one real `home` and holds it for its lifetime
+(sandbox_home.HomeLock): a second sandbox waits its turn (up to `home_wait_s`, then EnvError),
+so sandbox tasks run one at a time; that home is emptied when the sandbox starts and again
+when it closes, and a folder not made by a sandbox is never touched (EnvError). Either way a
+runner closes a sandbox after each task (one fresh sandbox per task: clean state). The ports
+task configs use (CDP 1337, socat 9222) are machine-wide, so each sandbox maps them to free
+ports of its own (`TaskEnvironment.port_map`, applied by setup) and finds its CDP endpoint
+there.
 
 `remote_environment` connects to a server someone else runs (an OSWorld VM, or `gui-agent
 serve`); its CDP URL is OSWorld's `http://<vm host>:9222`.
@@ -23,7 +27,9 @@ serve`); its CDP URL is OSWorld's `http://<vm host>:9222`.
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,35 +58,57 @@ def sandbox_environment(
     home: Path = OSWORLD_HOME,
     home_wait_s: float = 3600.0,
     allow_shell: bool = True,
+    private_home: bool | None = None,
 ) -> TaskEnvironment:
-    """A fresh sandbox desktop behind our server; `close()` stops and reaps everything."""
+    """A fresh sandbox desktop behind our server; `close()` stops and reaps everything.
+
+    `private_home`: None chooses a private home wherever bubblewrap works (see the module doc).
+    """
     from gui_agent.computers.sandbox import SandboxDesktop
     from gui_agent.computers.server import DesktopServer
 
     started = time.monotonic()
-    lock = HomeLock(Path(home), wait_s=home_wait_s)
-    closers = [lock.release]
+    private = private_home_available() if private_home is None else private_home
+    closers: list[Callable[[], None]] = []
     try:
-        lock.acquire()
-        empty_home(lock.home)
-        closers.append(lambda: empty_home(lock.home))
+        if private:
+            host_home = Path(tempfile.mkdtemp(prefix="gui-agent-home-"))
+            closers.append(lambda: shutil.rmtree(host_home, ignore_errors=True))
+            where = f"{home} private at {host_home}"
+        else:
+            lock = HomeLock(Path(home), wait_s=home_wait_s)
+            lock.acquire()
+            closers.append(lock.release)
+            empty_home(lock.home)
+            closers.append(lambda: empty_home(lock.home))
+            host_home, where = lock.home, f"{lock.home}, shared"
         desktop = SandboxDesktop(width=width, height=height, chromium=False).start()
         closers.append(desktop.close)
-        server = DesktopServer(desktop, host="127.0.0.1", port=0, home=lock.home).start()
+        server = DesktopServer(desktop, host="127.0.0.1", port=0, home=host_home,
+                               isolate=private, home_inside=Path(home) if private else None)
         closers.append(server.stop)
+        server.start()
         port_map = {port: free_port() for port in OSWORLD_PORTS}
         environment = _connect(server.url, token=None, cache_dir=cache_dir, cdp_url=None,
                                find_cdp=True, cdp_port=port_map[OSWORLD_CDP_PORT],
                                allow_shell=allow_shell, screen_size=(width, height))  # fmt: skip
         environment.port_map = port_map
+        environment.home_on_host = host_home
     except BaseException:
         for closer in reversed(closers):
             _quietly(closer)
         raise
     environment.closers[:0] = closers
     log.info("sandbox environment at %s (home %s) ready in %.2fs", environment.base_url,
-             lock.home, time.monotonic() - started)  # fmt: skip
+             where, time.monotonic() - started)  # fmt: skip
     return environment
+
+
+def private_home_available() -> bool:
+    """Whether sandboxes here can each have a private /home/user (bubblewrap works)."""
+    from gui_agent.computers.server.isolation import bwrap_problem
+
+    return bwrap_problem() is None
 
 
 def remote_environment(

@@ -103,6 +103,8 @@ class TaskEnvironment:
     api: ServerAPI | None = None
     port_map: dict[int, int] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    home_on_host: Path | None = None
+    """Where the desktop user's home is on this machine (a sandbox's); None for a VM."""
 
     def __post_init__(self) -> None:
         if self.api is None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,17 +55,17 @@ def create_app(
     allowed_roots: list[Path] | None = None,
     home: Path | None = None,
     isolate: bool = False,
+    home_inside: Path | None = None,
 ) -> Flask:
     """An app serving `desktop`; call `close_app(app)` to stop what its session started.
 
     `allowed_roots` bounds /file, /setup/upload, /list_directory and /setup/open_file; by
-    default the session's home folder and the system temp folder. `isolate` runs every command
-    inside a bubblewrap boundary that sees only the home (isolation.py).
+    default the session's home folder and the system temp folder (the session's own /tmp
+    when isolated). `isolate` runs every command inside a bubblewrap boundary that sees only
+    the home, at `home_inside` if given (session.py, isolation.py).
     """
-    session = Session(desktop, home=home, isolate=isolate)
-    roots = (
-        allowed_roots if allowed_roots is not None else [session.home, Path(tempfile.gettempdir())]
-    )
+    session = Session(desktop, home=home, isolate=isolate, home_inside=home_inside)
+    roots = allowed_roots if allowed_roots is not None else session.allowed_roots
     served = Served(
         desktop=desktop,
         session=session,
@@ -134,7 +133,7 @@ def _observation_routes(app: Flask, served: Served) -> None:
 
     @app.post("/desktop_path")
     def desktop_path() -> ResponseReturnValue:
-        return jsonify({"desktop_path": str(served.session.desktop_dir)})
+        return jsonify({"desktop_path": str(served.session.seen_home / "Desktop")})
 
     @app.get("/accessibility")
     def accessibility() -> ResponseReturnValue:

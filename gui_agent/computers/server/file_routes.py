@@ -1,6 +1,7 @@
 """Routes that touch files: /file, /setup/upload, /list_directory, /setup/download_file.
 
-Every path is `~`-expanded against the session's home, then resolved (symlinks followed) and
+Every path is `~`-expanded against the session's home and mapped to where it is on the host
+(an isolated session's /home/user and /tmp are folders of its own), then resolved (symlinks followed) and
 checked against the allowed roots: a path outside them is answered 403 by PathRefused.
 OSWorld's client sends /file and /setup/upload fields as a form; JSON is accepted too.
 """
@@ -58,7 +59,7 @@ def register(app: Flask, served: Served) -> None:
         path = _field("file_path")
         if not path:
             return jsonify({"error": "file_path is required"}), 400
-        real = guard.check(session.expand(path))
+        real = guard.check(session.host_path(path))
         if not real.exists():
             return jsonify({"error": "File not found"}), 404
         if not real.is_file():
@@ -71,7 +72,7 @@ def register(app: Flask, served: Served) -> None:
         data = request.files.get("file_data")
         if not path or data is None:
             return jsonify({"error": "file_path and file_data are required"}), 400
-        real = guard.check(session.expand(path))
+        real = guard.check(session.host_path(path))
         try:
             real.parent.mkdir(parents=True, exist_ok=True)
             data.save(real)
@@ -86,7 +87,7 @@ def register(app: Flask, served: Served) -> None:
         path = body.get("path") if isinstance(body, dict) else None
         if not isinstance(path, str) or not path:
             return jsonify(error="Missing 'path' parameter"), 400
-        real = guard.check(session.expand(path))
+        real = guard.check(session.host_path(path))
         if not real.is_dir():
             return jsonify(error="The provided path is not a directory"), 400
         return jsonify(directory_tree=list_tree(real, budget=[MAX_LISTED_ENTRIES]))
@@ -97,7 +98,7 @@ def register(app: Flask, served: Served) -> None:
         url, path = body.get("url"), body.get("path")
         if not isinstance(url, str) or not isinstance(path, str) or not url or not path:
             return "Path or URL not supplied!", 400
-        real = guard.check(session.expand(path))
+        real = guard.check(session.host_path(path))
         real.parent.mkdir(parents=True, exist_ok=True)
         partial = real.with_name(real.name + ".part")
         try:

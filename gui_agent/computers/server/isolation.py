@@ -8,12 +8,14 @@ each command (and each launched program) runs in a mount namespace that holds on
   this project (the shims run them), at their usual paths;
 - the session's own folders, writable: its home (optionally mounted at another path inside,
   such as OSWorld's /home/user) and its state folder (shims, scripts);
-- a private /tmp (holding only the X display's socket), /proc and a minimal /dev.
+- a private /tmp (the session's own folder when `tmp` is given, else an empty one), holding
+  the X display's socket, /proc and a minimal /dev.
 
 Anything else the host has - the user's home, other projects, /tmp of other programs - is
-absent inside. The network is shared (CDP on 127.0.0.1, local servers) and so is the X display;
-a new PID namespace ends every process of the command when its bwrap ends, and
-`--die-with-parent` ends bwrap with the server.
+absent inside. The network is shared (CDP on 127.0.0.1, local servers) and so is the X display.
+`prefix` is the bwrap command line of one such namespace; namespace.py keeps one running per
+session and runs every command of the session inside it, so the commands share processes
+(`pkill` reaches what an earlier command launched) and /tmp, as on a real machine.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,8 @@ def bwrap_problem() -> str | None:
                            capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
     if probe.returncode != 0:
         return f"bubblewrap cannot create namespaces here: {probe.stderr.strip()[:200]}"
+    if shutil.which("nsenter") is None:
+        return "nsenter is not installed (util-linux), needed to enter a session's namespace"
     return None
 
 
@@ -70,6 +74,8 @@ class Isolation:
     home: Path
     state: Path
     home_inside: Path | None = None
+    tmp: Path | None = None
+    """A host folder seen as /tmp inside (shared by the session's commands); None: empty."""
     extra_ro: tuple[str, ...] = ()
     bwrap: str = field(default_factory=lambda: bwrap_path() or "")
 
@@ -83,11 +89,15 @@ class Isolation:
         """Where the home is inside the namespace."""
         return self.home_inside or self.home
 
-    def prefix(self, env: Mapping[str, str]) -> list[str]:
-        """The bwrap argv that runs a command inside the boundary (the command follows)."""
+    def prefix(self, env: Mapping[str, str], *, info_fd: int | None = None) -> list[str]:
+        """The bwrap argv that runs a command inside the boundary (the command follows).
+
+        With `info_fd`, bwrap writes there a JSON object whose `child-pid` is the host PID of
+        the command, which namespace.py enters to run further commands in the same namespace.
+        """
+        tmp = ["--bind", str(self.tmp), "/tmp"] if self.tmp is not None else ["--tmpfs", "/tmp"]
         argv = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-uts",
-                "--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev",
-                "--tmpfs", "/tmp"]  # fmt: skip
+                "--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev", *tmp]  # fmt: skip
         for directory in SYSTEM_DIRS:
             if os.path.isdir(directory) and not os.path.islink(directory):
                 argv += ["--ro-bind", directory, directory]
@@ -108,11 +118,7 @@ class Isolation:
                 argv += ["--bind", socket_path, socket_path]
         argv += ["--bind", str(self.state), str(self.state)]
         argv += ["--bind", str(self.home), str(self.home_path)]
-        argv += ["--setenv", "HOME", str(self.home_path), "--chdir", str(self.home_path), "--"]
-        return argv
-
-    def wrap(self, command: str | Sequence[str], *, shell: bool,
-             env: Mapping[str, str]) -> list[str]:  # fmt: skip
-        """`command` (a shell string or an argv) as an argv that runs inside the boundary."""
-        argv = ["/bin/sh", "-c", command] if shell and isinstance(command, str) else list(command)
-        return [*self.prefix(env), *argv]
+        argv += ["--setenv", "HOME", str(self.home_path), "--chdir", str(self.home_path)]
+        if info_fd is not None:
+            argv += ["--info-fd", str(info_fd)]
+        return [*argv, "--"]

@@ -23,6 +23,7 @@ from typing import IO
 
 from gui_agent.computers.processes import terminate_group
 from gui_agent.computers.server.isolation import Isolation
+from gui_agent.computers.server.namespace import SessionNamespace
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class SessionProcesses:
                  isolation: Isolation | None = None) -> None:  # fmt: skip
         self.env = dict(env)
         self.isolation = isolation
+        self.namespace = (
+            SessionNamespace(isolation, env=self.env, log_dir=log_dir) if isolation else None
+        )
         self.cwd = cwd
         self.log_dir = log_dir
         self._running: list[subprocess.Popen[bytes]] = []
@@ -105,9 +109,9 @@ class SessionProcesses:
 
     def _inside(self, command: str | Sequence[str], shell: bool) -> tuple[str | Sequence[str], bool]:
         """The command as it runs: inside the isolation boundary when there is one."""
-        if self.isolation is None:
+        if self.namespace is None:
             return command, shell
-        return self.isolation.wrap(command, shell=shell, env=self.env), False
+        return self.namespace.wrap(command, shell=shell), False
 
     def reap(self) -> None:
         """Collect the exit status of launched programs that have ended."""
@@ -126,6 +130,8 @@ class SessionProcesses:
             procs, self._running = self._running, []
         for proc in reversed(procs):
             terminate_group(proc, name=str(proc.args), timeout=_STOP_GRACE_S)
+        if self.namespace is not None:
+            self.namespace.close()
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -53,12 +53,13 @@ class DesktopServer:
         allowed_roots: list[Path] | None = None,
         home: Path | None = None,
         isolate: bool = False,
+        home_inside: Path | None = None,
     ) -> None:
         check_bind(host, token)
         self.host = host
         self.port = port
         self.app = create_app(desktop, token=token, allowed_roots=allowed_roots, home=home,
-                              isolate=isolate)  # fmt: skip
+                              isolate=isolate, home_inside=home_inside)  # fmt: skip
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -33,16 +33,27 @@ class Session:
     """Home folder, environment and tracked child processes for one served desktop.
 
     With `isolate`, every command and program runs inside a bubblewrap boundary that shows it
-    only the system, this session's folders and its home (see isolation.py).
+    only the system, this session's folders and its home (see isolation.py), and a /tmp of
+    the session's own. `home_inside` is where the commands see the home (such as OSWorld's
+    /home/user, which each isolated session can then have to itself); `home` stays the host
+    folder behind it, where the server's file routes read and write (`host_path`).
     """
 
     def __init__(
         self, desktop: DesktopLike, *, home: Path | None = None, accessibility: bool = True,
-        isolate: bool = False,
+        isolate: bool = False, home_inside: Path | None = None,
     ) -> None:
+        if home_inside is not None and not isolate:
+            raise ConfigError("a home seen at another path needs the isolation boundary")
         self.desktop = desktop
         self._state = Path(tempfile.mkdtemp(prefix="gui-agent-server-"))
         self.home = (home or self._state / "home").resolve()
+        self.seen_home = Path(home_inside) if home_inside is not None else self.home
+        """The home as the session's commands see it."""
+        self.tmp = self._state / "tmp" if isolate else None
+        """The host folder the commands see as /tmp (isolated sessions only)."""
+        if self.tmp is not None:
+            self.tmp.mkdir()
         self.desktop_dir = self.home / "Desktop"
         self.desktop_dir.mkdir(parents=True, exist_ok=True)
         self.shim_dir = self._state / "bin"
@@ -56,13 +67,13 @@ class Session:
         env = dict(desktop.env)
         env.update(
             {
-                "HOME": str(self.home),
+                "HOME": str(self.seen_home),
                 "PATH": os.pathsep.join([str(self.shim_dir), env.get("PATH", os.defpath)]),
                 "XDG_SESSION_TYPE": "x11",
                 "SAL_USE_VCLPLUGIN": env.get("SAL_USE_VCLPLUGIN", "gen"),
                 shims.ENV_SHIM_DIR: str(self.shim_dir),
                 shims.ENV_TERMINAL_LOGS: str(self.terminal_logs),
-                shims.ENV_PROFILE: str(self.chrome_profile),
+                shims.ENV_PROFILE: str(self.seen_home / ".config" / "google-chrome"),
                 shims.ENV_SCREEN: f"{width}x{height}",
             }
         )
@@ -77,7 +88,11 @@ class Session:
         self.scratch = self._state / "scratch"
         """Where the server keeps scripts it runs (/run_python), out of the user's home."""
         self.scratch.mkdir()
-        isolation = Isolation(home=self.home, state=self._state) if isolate else None
+        isolation = (
+            Isolation(home=self.home, state=self._state, home_inside=home_inside, tmp=self.tmp)
+            if isolate
+            else None
+        )
         self.children = SessionProcesses(env=env, cwd=self.home, log_dir=log_dir,
                                          isolation=isolation)  # fmt: skip
         self._shortcut = _bind_terminal_shortcut(self)
@@ -87,15 +102,34 @@ class Session:
         return self.env["DISPLAY"]
 
     def expand(self, path: str) -> str:
-        """Expand a leading `~` to the session's home and $VARS from the session's environment."""
+        """Expand a leading `~` to the home and $VARS from the session's environment, as the
+        session's commands see them."""
         if path == "~" or path.startswith("~/"):
-            path = str(self.home) + path[1:]
+            path = str(self.seen_home) + path[1:]
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1) or match.group(2)
             return self.env.get(name, match.group(0))
 
         return _VARIABLE.sub(substitute, path)
+
+    def host_path(self, path: str) -> str:
+        """Where a path the commands see (expanded as `expand` does) is on the host."""
+        expanded = self.expand(path)
+        seen_to_host = [(self.seen_home, self.home)]
+        if self.tmp is not None:
+            seen_to_host.append((Path("/tmp"), self.tmp))
+        for seen, host in seen_to_host:
+            if expanded == str(seen) or expanded.startswith(str(seen).rstrip("/") + "/"):
+                return str(host) + expanded[len(str(seen).rstrip("/")):]
+        return expanded
+
+    @property
+    def allowed_roots(self) -> list[Path]:
+        """The host folders the file routes may touch by default."""
+        if self.tmp is not None:
+            return [self.home, self.tmp]
+        return [self.home, Path(tempfile.gettempdir())]
 
     def expand_argv(self, argv: list[str]) -> list[str]:
         """Expand `~/` at the start of each argument, as OSWorld's server does."""

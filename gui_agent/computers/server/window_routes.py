@@ -36,10 +36,11 @@ def register(app: Flask, served: Served) -> None:
             timeout = float(body.get("timeout_seconds", OPEN_TIMEOUT_S))
         except (TypeError, ValueError):
             return f"Invalid timeout_seconds: {body.get('timeout_seconds')!r}", 400
-        expanded = session.expand(path)
-        is_file = Path(expanded).exists()
+        expanded = session.expand(path)  # as the program opening it sees it
+        on_host = session.host_path(path)
+        is_file = Path(on_host).exists()
         if is_file:
-            expanded = str(served.guard.check(expanded))
+            served.guard.check(on_host)
         argv = opener_for(expanded, is_file=is_file)
         if argv is None and not is_file and shutil.which(path, path=session.env.get("PATH")):
             argv = [path]  # OSWorld also "opens" an application given by name
