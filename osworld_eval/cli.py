@@ -412,10 +412,11 @@ def run(
         factory = environment_factory(config, cache_dir=cache_dir)
     except GuiAgentError as exc:
         _fail(exc.message)
-    if isinstance(config, LocalConfig) and num_envs > 1:
+    if isinstance(config, LocalConfig) and num_envs > 1 and not config.private_home():
         console.print(
-            "[yellow]note:[/yellow] sandbox environments share /home/user, so their "
-            "tasks run one at a time whatever --num-envs says"
+            "[yellow]note:[/yellow] sandbox environments share /home/user here (no working "
+            "bubblewrap, or home: shared), so their tasks run one at a time whatever "
+            "--num-envs says"
         )
     run_dir = run_folder(results, chosen.spec)
     console.print(

@@ -46,6 +46,21 @@ class LocalConfig(_Strict):
     provider: Literal["local"]
     width: int = Field(default=1280, ge=320, le=7680)
     height: int = Field(default=800, ge=240, le=4320)
+    home: Literal["auto", "private", "shared"] = "auto"
+    """private: each sandbox its own /home/user and /tmp inside bubblewrap, so sandboxes run
+    side by side; shared: the machine's real /home/user, one sandbox at a time; auto: private
+    wherever bubblewrap can make namespaces."""
+
+    def private_home(self) -> bool:
+        """Whether this config's sandboxes get private homes here (ConfigError if impossible)."""
+        from gui_agent.computers.server.isolation import bwrap_problem
+
+        if self.home == "shared":
+            return False
+        problem = bwrap_problem()
+        if problem is not None and self.home == "private":
+            raise ConfigError(f"home: private needs bubblewrap: {problem}")
+        return problem is None
 
 
 class _VMConfig(_Strict):
@@ -167,6 +182,7 @@ def environment_factory(config: VMConfig, *, cache_dir: Path) -> Callable[[], Ta
             width=config.width,
             height=config.height,
             cache_dir=cache_dir,
+            private_home=config.private_home(),
         )
     if config.vm_url is not None:
         token = _token(config)

@@ -100,8 +100,9 @@ def _charts(report: dict[str, Any], out: Path) -> None:
                         unit="ms", bars={"ours (median)": harness["step_ms"]["median"],
                                          "computer-use demo": harness["demo_step_ms"],
                                          "OSWorld pause": harness["osworld_pause_ms"]})  # fmt: skip
-    throughput = report.get("throughput", {}).get("by_num_envs", {})
-    if throughput:
+    by_home = report.get("throughput", {}).get("by_home", {})
+    if by_home:
         plots.bar_chart(out / "throughput.png", title="OSWorld tasks per hour on sandboxes",
-                        unit="--num-envs", bars={f"{n} env(s)": r["tasks_per_hour"]
-                                                 for n, r in throughput.items()})  # fmt: skip
+                        unit="--num-envs", bars={f"{n} env(s), {home} home": r["tasks_per_hour"]
+                                                 for home, runs in by_home.items()
+                                                 for n, r in runs.items()})  # fmt: skip

@@ -1,4 +1,6 @@
-"""OSWorld evaluation throughput on the sandbox: tasks per hour with 1, 2 and 4 environments.
+"""OSWorld evaluation throughput on the sandbox: tasks per hour with 1 and 2 environments,
+sandboxes sharing the machine's one /home/user (taking turns, as before private homes) and
+each with a private /home/user inside bubblewrap (side by side).
 
 Each offline task (taken in index order from the shared task files) runs through the real
 runner: a fresh sandbox and our OSWorld server, the task's setup, an agent, the evaluator. The
@@ -16,13 +18,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from gui_agent.bench.perf.stats import summary
 from gui_agent.models.base import ModelRequest
 from gui_agent.models.scripted import FunctionModel
 
 OSWORLD_RESET_SLEEP_S = 60.0
+HomeMode = Literal["shared", "private"]
 
 
 def bench_model() -> FunctionModel:
@@ -36,7 +39,8 @@ def bench_model() -> FunctionModel:
     return FunctionModel(respond, name="bench-throughput")
 
 
-def measure(examples: Path, *, tasks: int = 8, num_envs: tuple[int, ...] = (1, 2, 4),
+def measure(examples: Path, *, tasks: int = 8, num_envs: tuple[int, ...] = (1, 2),
+            homes: tuple[HomeMode, ...] = ("shared", "private"),
             domains: tuple[str, ...] = ("chrome", "os")) -> dict[str, Any]:  # fmt: skip
     from osworld_eval import task_run
     from osworld_eval.runner import run_benchmark
@@ -48,11 +52,12 @@ def measure(examples: Path, *, tasks: int = 8, num_envs: tuple[int, ...] = (1, 2
     index = examples / "test_all.json"
     chosen = [t for t in load_tasks(examples, index=index, domains=list(domains))
               if t.id in allowed][:tasks]  # fmt: skip
-    runs: dict[str, Any] = {}
-    for envs in num_envs:
+    by_home: dict[str, dict[str, Any]] = {}
+    for home, envs in [(home, envs) for home in homes for envs in num_envs]:
         timed = _TimedRunOne(task_run.run_one_task)
-        workdir = Path(tempfile.mkdtemp(prefix=f"bench-throughput-{envs}-"))
-        factory = environment_factory(LocalConfig(provider="local"), cache_dir=workdir / "cache")
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-throughput-{home}-{envs}-"))
+        config = LocalConfig(provider="local", home=home)
+        factory = environment_factory(config, cache_dir=workdir / "cache")
         started = time.monotonic()
         outcomes = run_benchmark(chosen, environment_factory=factory, model=bench_model(),
                                  results_root=workdir / "results", num_envs=envs,
@@ -62,7 +67,7 @@ def measure(examples: Path, *, tasks: int = 8, num_envs: tuple[int, ...] = (1, 2
         statuses: dict[str, int] = {}
         for outcome in outcomes:
             statuses[outcome.status.value] = statuses.get(outcome.status.value, 0) + 1
-        runs[str(envs)] = {
+        by_home.setdefault(home, {})[str(envs)] = {
             "tasks": len(outcomes),
             "wall_s": round(wall, 1),
             "tasks_per_hour": round(len(outcomes) / wall * 3600, 1),
@@ -77,7 +82,7 @@ def measure(examples: Path, *, tasks: int = 8, num_envs: tuple[int, ...] = (1, 2
         "what": f"{len(chosen)} offline OSWorld tasks ({', '.join(domains)}) on sandboxes, "
                 "scripted agent (one wait, then done)",
         "osworld_reset_sleep_s": OSWORLD_RESET_SLEEP_S,
-        "by_num_envs": runs,
+        "by_home": by_home,
     }
 
 

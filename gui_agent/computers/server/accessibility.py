@@ -4,6 +4,9 @@ AT-SPI lives on a D-Bus session bus. When the desktop brings none, the session s
 (dbus-daemon, then at-spi-bus-launcher, both tracked children) so that programs launched later
 register with it; Chromium also needs --force-renderer-accessibility, which the shim adds.
 Reading the tree runs atspi_dump.py in a child process with the system's pyatspi on PYTHONPATH.
+In an isolated session (namespace.py) the bus, the launcher and the reader all run inside the
+session's namespace (`inside` wraps their command lines), so the services the bus starts
+(dconf, which keeps gsettings) see the session's home and /tmp, not the host's.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ import logging
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 SYSTEM_PACKAGES = Path("/usr/lib/python3/dist-packages")
+Inside = Callable[[list[str]], list[str]]
+"""Turns a command line into one that runs where the session's programs run."""
 _BUS_LAUNCHERS = (
     Path("/usr/libexec/at-spi-bus-launcher"),
     Path("/usr/lib/at-spi2-core/at-spi-bus-launcher"),
@@ -43,8 +49,11 @@ class AccessibilityBus:
         self.address: str | None = None
         self._procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, env: Mapping[str, str], *, timeout: float = 10.0) -> dict[str, str]:
-        """Start the bus; return the variables children need to use it ({} if impossible)."""
+    def start(self, env: Mapping[str, str], *, timeout: float = 10.0, inside: Inside | None = None,
+              address: str | None = None) -> dict[str, str]:  # fmt: skip
+        """Start the bus (listening on `address` if given); return the variables children need
+        to use it ({} if impossible)."""
+        inside = inside or list
         daemon = shutil.which("dbus-daemon")
         launcher = next((path for path in _BUS_LAUNCHERS if path.exists()), None)
         if daemon is None or launcher is None:
@@ -52,8 +61,10 @@ class AccessibilityBus:
             return {}
         read_fd, write_fd = os.pipe()
         try:
+            listen = [f"--address={address}"] if address else []
             bus = subprocess.Popen(
-                [daemon, "--session", "--nofork", "--nopidfile", f"--print-address={write_fd}"],
+                inside([daemon, "--session", "--nofork", "--nopidfile",
+                        f"--print-address={write_fd}", *listen]),  # fmt: skip
                 pass_fds=(write_fd,),
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
@@ -77,7 +88,7 @@ class AccessibilityBus:
         variables = {"DBUS_SESSION_BUS_ADDRESS": address, "ACCESSIBILITY_ENABLED": "1"}
         self._procs.append(
             subprocess.Popen(
-                [str(launcher), "--launch-immediately"],
+                inside([str(launcher), "--launch-immediately"]),
                 env={**env, **variables},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -90,8 +101,11 @@ class AccessibilityBus:
     def stop(self) -> None:
         procs, self._procs = self._procs, []
         for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
+            if proc.poll() is None:  # its group: a wrapped command's process is inside
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    proc.terminate()
         for proc in procs:
             try:
                 proc.wait(timeout=5)
@@ -100,7 +114,7 @@ class AccessibilityBus:
                 proc.wait()
 
 
-def read_tree(env: Mapping[str, str], *, timeout: float = 60.0) -> str:
+def read_tree(env: Mapping[str, str], *, timeout: float = 60.0, inside: Inside | None = None) -> str:
     """The desktop's accessibility tree as XML; AccessibilityUnavailable or RuntimeError."""
     if not pyatspi_available():
         raise AccessibilityUnavailable(
@@ -114,7 +128,7 @@ def read_tree(env: Mapping[str, str], *, timeout: float = 60.0) -> str:
     )
     try:
         done = subprocess.run(
-            [sys.executable, str(_DUMP_SCRIPT)],
+            (inside or list)([sys.executable, str(_DUMP_SCRIPT)]),
             env=child_env,
             capture_output=True,
             text=True,

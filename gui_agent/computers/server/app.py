@@ -138,7 +138,7 @@ def _observation_routes(app: Flask, served: Served) -> None:
     @app.get("/accessibility")
     def accessibility() -> ResponseReturnValue:
         try:
-            return jsonify({"AT": read_tree(served.session.env)})
+            return jsonify({"AT": read_tree(served.session.env, inside=served.session.children.inside)})
         except AccessibilityUnavailable as exc:
             return jsonify({"status": "error", "error": str(exc)}), 501
         except RuntimeError as exc:

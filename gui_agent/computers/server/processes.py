@@ -107,6 +107,10 @@ class SessionProcesses:
         log.info("launched %s (pid %d, log %s)", name, proc.pid, log_file.name)
         return proc
 
+    def inside(self, argv: list[str]) -> list[str]:
+        """`argv` as it runs inside the isolation boundary (itself when there is none)."""
+        return argv if self.namespace is None else self.namespace.wrap(argv, shell=False)
+
     def _inside(self, command: str | Sequence[str], shell: bool) -> tuple[str | Sequence[str], bool]:
         """The command as it runs: inside the isolation boundary when there is one."""
         if self.namespace is None:

@@ -79,10 +79,11 @@ class Session:
         )
         if self.chromium:
             env[shims.ENV_CHROMIUM] = self.chromium
-        self._bus = AccessibilityBus()
-        if accessibility and "DBUS_SESSION_BUS_ADDRESS" not in env and pyatspi_available():
-            env.update(self._bus.start(env))
-        self.env = env
+        if isolate:  # the bus and what it starts live inside too (accessibility.py)
+            env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+            runtime = self._state / "runtime"
+            runtime.mkdir(mode=0o700)
+            env["XDG_RUNTIME_DIR"] = str(runtime)  # the same path inside and out
         log_dir = self._state / "logs"
         log_dir.mkdir()
         self.scratch = self._state / "scratch"
@@ -95,6 +96,13 @@ class Session:
         )
         self.children = SessionProcesses(env=env, cwd=self.home, log_dir=log_dir,
                                          isolation=isolation)  # fmt: skip
+        self._bus = AccessibilityBus()
+        if accessibility and "DBUS_SESSION_BUS_ADDRESS" not in env and pyatspi_available():
+            address = f"unix:path={self._state / 'bus'}" if isolate else None
+            bus = self._bus.start(env, inside=self.children.inside, address=address)
+            env.update(bus)
+            self.children.env.update(bus)
+        self.env = env
         self._shortcut = _bind_terminal_shortcut(self)
 
     @property
