@@ -41,6 +41,25 @@ def test_the_readme_block_is_generated_from_perf_json_and_replaced_in_place(tmp_
     assert readme.read_text() == first
 
 
+def _run(tasks_per_hour: float) -> dict[str, object]:
+    return {"tasks": 8, "tasks_per_hour": tasks_per_hour,
+            "setup_to_first_action_s": {"n": 8, "median": 1.5, "p90": 2.0, "min": 1.0, "max": 2.0}}  # fmt: skip
+
+
+def test_throughput_rows_put_private_homes_beside_the_shared_home_they_replace(
+    tmp_path: Path,
+) -> None:
+    perf = tmp_path / "perf.json"
+    by_home = {"shared": {"1": _run(500), "2": _run(510)}, "private": {"1": _run(505), "2": _run(880)}}
+    perf.write_text(json.dumps({**PERF, "throughput": {"by_home": by_home}}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{START}\n{END}\n")
+    update_readme(readme, perf)
+    rows = [line for line in readme.read_text().splitlines() if "tasks/hour" in line]
+    assert len(rows) == 2
+    assert "--num-envs 2" in rows[1] and "| 880 (private homes) | shared /home/user (before): 510 |" in rows[1]
+
+
 def test_an_unknown_section_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["bench", "perf", "--sections", "speed"])
     assert result.exit_code == 2 and "unknown section" in result.output

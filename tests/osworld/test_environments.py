@@ -86,7 +86,7 @@ def test_remote_environment_speaks_to_a_running_server(
 def test_sandbox_environment_finds_its_browser_and_reaps_everything(tmp_path: Path) -> None:
     home = tmp_path / "home"
     environment = sandbox_environment(
-        cache_dir=tmp_path / "cache", home=home, width=800, height=600
+        cache_dir=tmp_path / "cache", home=home, width=800, height=600, private_home=False
     )
     try:
         assert environment.computer.size == (800, 600)

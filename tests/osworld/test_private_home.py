@@ -93,13 +93,22 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _comes_up(url: str) -> bool:
+    deadline = time.monotonic() + 30
+    while not _answers(url):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")
 def test_each_sandbox_runs_its_own_browser_and_pkill_stays_inside(
     two: list[TaskEnvironment], tmp_path: Path
 ) -> None:
     a, b = two
     urls = [_start_browser(env, tmp_path / "cache") for env in two]
-    assert urls[0] != urls[1] and all(_answers(url) for url in urls)
+    assert urls[0] != urls[1] and all(_comes_up(url) for url in urls)
     for env in two:
         assert env.home_on_host is not None
         assert (env.home_on_host / ".config" / "google-chrome" / "Default").is_dir()

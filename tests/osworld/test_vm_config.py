@@ -127,7 +127,23 @@ def test_local_config_makes_sandbox_environments(
     monkeypatch.setattr(environments, "sandbox_environment", lambda **kw: calls.append(kw))
     factory = environment_factory(LocalConfig(provider="local", width=1024), cache_dir=tmp_path)
     factory()
-    assert calls == [{"width": 1024, "height": 800, "cache_dir": tmp_path}]
+    private = environments.private_home_available()
+    assert calls == [{"width": 1024, "height": 800, "cache_dir": tmp_path, "private_home": private}]
+    shared = environment_factory(LocalConfig(provider="local", home="shared"), cache_dir=tmp_path)
+    shared()
+    assert calls[-1]["private_home"] is False
+
+
+def test_a_private_home_where_bubblewrap_cannot_isolate_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from gui_agent.computers.server import isolation
+
+    monkeypatch.setattr(isolation, "bwrap_problem", lambda: "bubblewrap is not installed")
+    with pytest.raises(ConfigError, match="home: private needs bubblewrap: bubblewrap is not"):
+        environment_factory(LocalConfig(provider="local", home="private"), cache_dir=tmp_path)
+    auto = LocalConfig(provider="local")
+    assert auto.private_home() is False  # auto falls back to the shared home
 
 
 def test_vm_url_connects_without_provisioning(
