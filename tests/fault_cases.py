@@ -150,9 +150,10 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
         ("security", "secret typed into a plain text field", "field black in every later screenshot"),
     "tests/test_injection.py::test_an_obeyed_injection_is_blocked_and_recorded":
         ("security", "injection fixture obeyed: visit, curl, rm, click Delete, type password + "
-                     "Enter, curl a secret, loop", "the guard named per fixture blocks it"),
+                     "Enter, curl a secret, loop, a button whose script opens a WebSocket off the list",
+         "the guard named per fixture blocks it"),
     "tests/test_injection.py::test_report_tried_and_blocked":
-        ("security", "prompt injection: 7 fixtures, a model that obeys them",
+        ("security", "prompt injection: 8 fixtures, a model that obeys them",
          "every attempt blocked by a guard and recorded; no effect happened"),
 }  # fmt: skip
 

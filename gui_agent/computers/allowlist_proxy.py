@@ -44,7 +44,7 @@ class AllowlistProxy:
     def __init__(self, allowlist: Allowlist, *, on_block: OnBlock | None = None,
                  connect_timeout: float = 10.0) -> None:  # fmt: skip
         self.allowlist = allowlist
-        self._on_block = on_block
+        self.on_block = on_block  # may be replaced while running
         self._connect_timeout = connect_timeout
         self._server: socket.socket | None = None
         self._acceptor: threading.Thread | None = None
@@ -160,8 +160,9 @@ class AllowlistProxy:
         with self._lock:
             self.blocked.append((shown, reason))
         log.info("proxy blocked %s: %s", shown, reason)
-        if self._on_block is not None:
-            self._on_block(shown, reason)
+        on_block = self.on_block
+        if on_block is not None:
+            on_block(shown, reason)
 
 
 # -- pure-ish pieces ---------------------------------------------------------------------------
