@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from gui_agent.agentic import agentic
 from gui_agent.errors import EnvError
+from gui_agent.plural import counted
 from gui_agent.policy import gate
 from skills import chrome_scripts as scripts
 from skills.base import SkillResult, SkillStatus, observe
@@ -307,8 +308,8 @@ def delete_site_data(op: DeleteSiteData, browser: CdpBrowser, files: ProfileFile
     left = [c for c in cookies if _bare_domain(c.get("domain", "")).endswith(domain)]
     observe("cookies", f"{len(mine)} of {domain} deleted, {len(left)} left")
     if left:
-        return _handoff(f"{len(left)} cookies of {domain} are still stored")
-    return _done(f"deleted {len(mine)} cookies and the stored data of {domain}")
+        return _handoff(f"{counted(len(left), 'cookie')} of {domain} still stored")
+    return _done(f"deleted {counted(len(mine), 'cookie')} and the stored data of {domain}")
 
 
 _SITE_STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"

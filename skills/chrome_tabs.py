@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from gui_agent.actions import Key, Type
 from gui_agent.computers.base import Computer
+from gui_agent.plural import counted
 from skills.base import SkillResult, SkillStatus, act, observe
 from skills.chrome_cdp import CdpBrowser, Tab
 from skills.chrome_ops import CloseTabs, FindInPage, Navigate, OpenTabs, RestoreClosedTab, SwitchTab
@@ -75,7 +76,7 @@ def open_tabs(op: OpenTabs, browser: CdpBrowser | None, computer: Computer) -> S
     if browser is None:
         for url in op.urls:
             navigate(Navigate(url=url, new_tab=True), None, computer)
-        return _result(SkillStatus.HANDOFF, f"typed {len(op.urls)} addresses into new tabs")
+        return _result(SkillStatus.HANDOFF, f"typed {counted(len(op.urls), 'address', 'addresses')} into new tabs")
     before = {tab.id for tab in browser.tabs()}
     for url in op.urls:
         with browser_action(f"open {full_url(url)} in a new tab"):
@@ -86,7 +87,7 @@ def open_tabs(op: OpenTabs, browser: CdpBrowser | None, computer: Computer) -> S
     observe("tabs", "; ".join(tab.line() for tab in tabs))
     if len(new) < len(op.urls):
         return _result(SkillStatus.HANDOFF, f"only {len(new)} of {len(op.urls)} tabs opened")
-    return _result(SkillStatus.DONE, f"opened {len(new)} tabs; {len(tabs)} are open")
+    return _result(SkillStatus.DONE, f"opened {counted(len(new), 'tab')}; {counted(len(tabs), 'tab')} open")
 
 
 def matching(tabs: list[Tab], match: str) -> list[Tab]:
@@ -124,8 +125,8 @@ def close_tabs(op: CloseTabs, browser: CdpBrowser | None, computer: Computer) ->
     left = {tab.id for tab in _settled_tabs(browser, lambda ids: not ids & {t.id for t in doomed})}
     still = [tab for tab in doomed if tab.id in left]
     if still:
-        return _result(SkillStatus.HANDOFF, f"{len(still)} tabs did not close")
-    return _result(SkillStatus.DONE, f"closed {len(doomed)} tabs; {len(left)} are open")
+        return _result(SkillStatus.HANDOFF, f"{counted(len(still), 'tab')} did not close")
+    return _result(SkillStatus.DONE, f"closed {counted(len(doomed), 'tab')}; {counted(len(left), 'tab')} open")
 
 
 def _settled_tabs(browser: CdpBrowser, ready: object, timeout: float = RESTORE_WAIT_S) -> list[Tab]:
@@ -160,5 +161,5 @@ def find_in_page(op: FindInPage, browser: CdpBrowser | None, computer: Computer)
     active = browser.active_tab()
     text = browser.page_text(active) if active else ""
     count = text.lower().count(op.text.lower())
-    observe("page text", f"{count} occurrences of {op.text!r}")
-    return _result(SkillStatus.DONE, f"find bar shows {op.text!r}: {count} occurrences on the page")
+    observe("page text", f"{counted(count, 'occurrence')} of {op.text!r}")
+    return _result(SkillStatus.DONE, f"find bar shows {op.text!r}: {counted(count, 'occurrence')} on the page")

@@ -329,6 +329,7 @@ def test_a_sites_cookies_are_deleted_and_others_kept(
     assert result.steps_executed == 1
     left = {c["domain"] for c in browser.command(tab, "Storage.getCookies")["cookies"]}
     assert "example.org" in left and "127.0.0.1" not in left
+    assert "deleted 1 cookie and the stored data of 127.0.0.1" in result.steps[-1].observation
 
 
 def test_no_browser_answering_means_the_keyboard_path() -> None:
