@@ -65,6 +65,6 @@ class DebuggableGroup(click.Group):
             _console.print(
                 f"[red]error:[/red] internal error: {type(exc).__name__}: {text} "
                 "(run with --debug for the traceback)",
-                highlight=False,
-            )
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
             sys.exit(INTERNAL_ERROR_EXIT)

@@ -40,6 +40,8 @@ def _learn_greeter(tmp_path: Path) -> Path:
     ("args", "message"),
     [
         (["--learned", "nope"], "error: no learned program at "),
+        (["x", "--agent", "learned"],
+         "error: the learned agent runs a learned program: use --learned NAME"),
         (["x", "--allow-domain", "example.org"],
          "error: --allow-domain needs a browser reachable over CDP; --env fake has none"),
         (["x", "--url", "notaurl"], "error: --url 'notaurl' is not a URL a browser opens"),

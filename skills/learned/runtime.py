@@ -192,7 +192,10 @@ def _checked_program(program: str, params: dict[str, str] | None) -> LoadedProgr
     return loaded
 
 
-def _preflight(*, program: str, params: dict[str, str] | None = None, **_: Any) -> None:
+def _preflight(*, program: str | None = None, params: dict[str, str] | None = None,
+               **_: Any) -> None:  # fmt: skip
+    if program is None:
+        raise ConfigError("the learned agent runs a learned program: use --learned NAME")
     _checked_program(program, params)
 
 
