@@ -14,12 +14,14 @@ The next task starts a fresh worker. `interrupt` (Ctrl-C) sends the worker SIGIN
 task ends `interrupted` and it closes its environment; `close` stops it and kills what is left.
 
 Workers live in their own process group, so a Ctrl-C in the terminal reaches only the runner,
-which then interrupts them in order.
+which then interrupts them in order. A worker whose runner dies (even by SIGKILL) gets SIGINT
+from the kernel and ends the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -46,6 +48,7 @@ WORKER_MARK_ENV = "GUI_AGENT_EVAL_WORKER"
 STOP_WAIT_S = 10.0
 """How long a worker asked to stop may take to close its environment before it is killed."""
 KILL_WAIT_S = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class ProcessSlot:
             return self._process.pid if self._process is not None else None
 
     def run(self, task: Task, folder: Path) -> SlotAnswer:
+        with self._lock:
+            previous = self._process
+        if previous is not None and not previous.is_alive():  # died between tasks
+            self._bury(previous)
         started = self._ensure_worker()
         if started is None:
             return SlotFailure("interrupted")
@@ -126,7 +133,7 @@ class ProcessSlot:
             self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
             process = context.Process(
                 target=_worker_main,
-                args=(theirs, self._spec, self._token, self._name),
+                args=(theirs, self._spec, self._token, self._name, os.getpid()),
                 name=self._name,
                 daemon=False,
             )
@@ -230,7 +237,9 @@ def kill_worker_tree(pid: int, token: str) -> list[int]:
 # --- in the worker process ----------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, spec: WorkerSpec, token: str, name: str) -> None:
+def _worker_main(
+    conn: Connection, spec: WorkerSpec, token: str, name: str, runner_pid: int
+) -> None:
     """Answer tasks from `conn` until told to stop (None), the runner goes, or Ctrl-C."""
     os.environ[WORKER_MARK_ENV] = token  # inherited by everything this worker starts
     with contextlib.suppress(OSError):
@@ -239,6 +248,7 @@ def _worker_main(conn: Connection, spec: WorkerSpec, token: str, name: str) -> N
     logging.basicConfig(level=logging.WARNING, format=f"{name} %(levelname)s %(message)s")
     slot: TaskSlot | None = None
     try:
+        _interrupt_when_orphaned(runner_pid)
         model, unusable = _model(spec.model)
         slot = TaskSlot(factory=spec.factory, run_one=spec.run_one, model=model,
                         max_steps=spec.max_steps, cache_dir=spec.cache_dir, name=name)  # fmt: skip
@@ -253,6 +263,18 @@ def _worker_main(conn: Connection, spec: WorkerSpec, token: str, name: str) -> N
     finally:
         if slot is not None:
             slot.discard()
+
+
+def _interrupt_when_orphaned(runner_pid: int) -> None:
+    """Get SIGINT (Ctrl-C) if the runner dies, even by SIGKILL: the running task then ends
+    `interrupted` and this worker closes its environment (Linux PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGINT), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the worker ends at the next task instead
+        return
+    if os.getppid() != runner_pid:  # the runner died before the request took effect
+        raise KeyboardInterrupt
 
 
 def _model(model: Model | str) -> tuple[Model | str, SlotFailure | None]:

@@ -107,6 +107,9 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
     "tests/osworld/test_runner_processes.py::test_ctrl_c_and_sigterm_record_running_tasks_and_leave_no_worker":
         ("persistence", "SIGINT / SIGTERM of an eval run with process workers",
          "running tasks interrupted, nothing new started; no worker or Xvfb left (by PID)"),
+    "tests/osworld/test_runner_processes.py::test_workers_of_a_killed_runner_interrupt_their_tasks_and_clean_up":
+        ("persistence", "SIGKILL of the eval runner itself",
+         "its workers get SIGINT from the kernel: tasks recorded interrupted, no worker or Xvfb left"),
     "tests/osworld/test_runner.py::test_a_crash_in_run_one_does_not_end_the_run":
         ("persistence", "a bug while running one task", "that task env_error; the run goes on"),
     "tests/osworld/test_runner.py::test_resume_keeps_finished_outcomes_and_reruns_errors":

@@ -234,6 +234,32 @@ def test_ctrl_c_and_sigterm_record_running_tasks_and_leave_no_worker(
     assert [p for p in workers + trees if alive(p)] == []
 
 
+def test_workers_of_a_killed_runner_interrupt_their_tasks_and_clean_up(tmp_path: Path) -> None:
+    """SIGKILL of the runner itself: the kernel tells each worker (SIGINT), which records its
+    task as interrupted and closes its environment; nothing is left."""
+    pids = tmp_path / "pids"
+    env = dict(os.environ, **{DIR_ENV: str(pids)})
+    runner = subprocess.Popen([sys.executable, "-c", INTERRUPT_SCRIPT, str(tmp_path), MODEL],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        workers = [wait_for(pids / "a.1.pid"), wait_for(pids / "b.1.pid")]
+        time.sleep(0.2)
+        trees = [p for w in workers for p in descendants(w)]
+        assert any("Xvfb" in command(p) for p in trees)
+    finally:
+        runner.kill()
+        runner.wait()
+    deadline = time.monotonic() + 20
+    while [p for p in workers + trees if alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p for p in workers + trees if alive(p)] == []
+    run_dir = run_folder(tmp_path / "results", MODEL)
+    for name in ("a", "b"):
+        outcome = load_outcome(run_dir / "os" / name, domain="os", task_id=name)
+        assert outcome is not None and outcome.status is TaskStatus.INTERRUPTED
+
+
 def test_what_a_worker_process_cannot_receive_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"the factory cannot be sent.*--workers thread"):
         run_benchmark(make_tasks(1), environment_factory=Factory(), model=MODEL,
