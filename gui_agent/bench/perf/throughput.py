@@ -53,7 +53,7 @@ def measure(examples: Path, *, tasks: int = 8, num_envs: tuple[int, ...] = (1, 2
     chosen = [t for t in load_tasks(examples, index=index, domains=list(domains))
               if t.id in allowed][:tasks]  # fmt: skip
     by_home: dict[str, dict[str, Any]] = {}
-    for home, envs in [(home, envs) for home in homes for envs in num_envs]:
+    for envs, home in [(envs, home) for envs in num_envs for home in homes]:  # side by side
         timed = _TimedRunOne(task_run.run_one_task)
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-throughput-{home}-{envs}-"))
         config = LocalConfig(provider="local", home=home)

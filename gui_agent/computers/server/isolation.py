@@ -31,7 +31,9 @@ from pathlib import Path
 
 from gui_agent.errors import ConfigError
 
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+               "/var/cache/fontconfig")  # fmt: skip
+"""Read-only inside; the font cache spares every program a scan of all fonts at start."""
 X_SOCKETS = "/tmp/.X11-unix"
 
 
