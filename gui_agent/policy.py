@@ -46,6 +46,8 @@ from gui_agent.shell_reach import hosts_named, network_tools
 from gui_agent.vault import Vault
 
 SUBMIT_KEYS = frozenset({("enter",), ("ctrl", "enter")})
+PRESS_KEYS = SUBMIT_KEYS | {("space",)}
+"""Keys that press the focused control (a button is activated by Enter or Space)."""
 CLOSING_KEYS = frozenset({("alt", "f4"), ("ctrl", "q"), ("ctrl", "shift", "q"), ("ctrl", "w")})
 DENIED_SHELL = (
     r"\brm\s+-[a-z]*r[a-z]*f?\s+/(\s|$)",  # rm -rf /
@@ -133,11 +135,18 @@ def irreversible_reason(action: Action, facts: TargetFacts | None = None) -> str
     if facts.submits_form and _may_submit(action):
         return f"it submits a form ({facts.source}: {facts.role or 'element'} {facts.name!r})"
     pointer = isinstance(action, Click | DoubleClick | TripleClick | Fill | FillPage)
-    if pointer and facts.role.lower() in CONSEQUENTIAL_ROLES:
+    if (pointer or _presses_focused(action)) and facts.role.lower() in CONSEQUENTIAL_ROLES:
         match = CONSEQUENTIAL_NAMES.search(facts.name.replace("\u2019", "'"))  # Don’t Save
         if match:
             return f"it presses the {facts.role} {facts.name!r} ({match.group(0).lower()})"
     return None
+
+
+def _presses_focused(action: Action) -> bool:
+    """A key (or typed newline) that activates the focused control; its facts are the focus's."""
+    if isinstance(action, Key):
+        return normalize_keys(action.keys) in PRESS_KEYS
+    return isinstance(action, Type) and "\n" in action.text
 
 
 def _may_submit(action: Action) -> bool:

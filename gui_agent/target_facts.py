@@ -8,7 +8,7 @@ When no DOM fact applies to a click (no browser, the point is off the page, or t
 not have the keyboard focus, so another window is in front) and the computer offers an
 accessibility tree, the element under the point is taken from the tree instead (a desktop
 program's "Don't Save" push button; an open modal dialog first, see grounding/a11y.py
-`element_at`). That read is bounded by `A11Y_TIMEOUT_S`; a tree that cannot be read in time
+`element_at`); for Enter or Space, the element with the keyboard focus (`focused_element`). That read is bounded by `A11Y_TIMEOUT_S`; a tree that cannot be read in time
 gives no facts, never an error. Reading is an observation (free, no step). With no facts the
 gate decides from the action alone (keys, shell commands).
 """
@@ -35,8 +35,8 @@ from gui_agent.actions import (
 from gui_agent.computers.base import Computer, HasAccessibilityTree, HasCDP
 from gui_agent.computers.cdp import evaluate_on_visible_page
 from gui_agent.errors import EnvError, GuiAgentError
-from gui_agent.grounding.a11y import TreeError, element_at
-from gui_agent.policy import SUBMIT_KEYS, TargetFacts
+from gui_agent.grounding.a11y import TreeError, element_at, focused_element
+from gui_agent.policy import PRESS_KEYS, TargetFacts
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _needs_facts(action: Action) -> tuple[int, int, bool] | None:
             return action.x, action.y, False
         case FillPage() if action.fills:
             return action.fills[-1].x, action.fills[-1].y, False
-        case Key() if normalize_keys(action.keys) in SUBMIT_KEYS:
+        case Key() if normalize_keys(action.keys) in PRESS_KEYS:
             return 0, 0, True
         case Type() if "\n" in action.text:
             return 0, 0, True
@@ -112,12 +112,14 @@ def read_target_facts(computer: Computer, action: Action, *, timeout: float = 3.
         return None
     x, y, use_focus = target
     dom, focused = _dom_facts(computer, action, x, y, use_focus, timeout=timeout)
-    if (dom is not None and focused) or use_focus or not tree or not isinstance(action, _POINTER):
+    if (dom is not None and focused) or not tree or not isinstance(action, _FROM_TREE):
         return dom
-    return _tree_facts(computer, x, y, timeout=a11y_timeout) or dom
+    point = None if use_focus else (x, y)
+    return _tree_facts(computer, point, timeout=a11y_timeout) or dom
 
 
-_POINTER = (Click, DoubleClick, TripleClick)
+_FROM_TREE = (Click, DoubleClick, TripleClick, Key, Type)
+"""Actions whose target the tree can name: the element under a click, or the focus a key presses."""
 
 
 def _dom_facts(computer: Computer, action: Action, x: int, y: int, use_focus: bool, *,
@@ -139,8 +141,9 @@ def _dom_facts(computer: Computer, action: Action, x: int, y: int, use_focus: bo
     return facts, bool(found.get("focused", True))
 
 
-def _tree_facts(computer: Computer, x: int, y: int, *, timeout: float) -> TargetFacts | None:
-    """The tree's element under (x, y), read within `timeout` seconds; None otherwise."""
+def _tree_facts(computer: Computer, point: tuple[int, int] | None, *,
+                timeout: float) -> TargetFacts | None:  # fmt: skip
+    """The tree's element under `point` (None: the focused one), read within `timeout` s."""
     try:
         if not isinstance(computer, HasAccessibilityTree):
             return None
@@ -151,12 +154,13 @@ def _tree_facts(computer: Computer, x: int, y: int, *, timeout: float) -> Target
     if xml is None:
         return None
     try:
-        element = element_at(xml, x, y, screen_size=computer.size)
+        element = (element_at(xml, *point, screen_size=computer.size) if point is not None
+                   else focused_element(xml))  # fmt: skip
     except TreeError as exc:
-        log.info("no accessibility facts at (%d, %d): %s", x, y, exc)
+        log.info("no accessibility facts at %s: %s", point or "the focus", exc)
         return None
-    log.debug("accessibility facts at (%d, %d) in %.2fs: %s", x, y, time.monotonic() - started,
-              element)  # fmt: skip
+    log.debug("accessibility facts at %s in %.2fs: %s", point or "the focus",
+              time.monotonic() - started, element)  # fmt: skip
     if element is None:
         return None
     return TargetFacts(role=element.role, name=element.name, source="accessibility")

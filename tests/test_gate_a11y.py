@@ -21,7 +21,7 @@ from gui_agent.actions import Click, Key, Type
 from gui_agent.computers.fake import FakeComputer
 from gui_agent.episode import EpisodeStatus
 from gui_agent.errors import EnvError, PolicyBlocked
-from gui_agent.grounding.a11y import element_at
+from gui_agent.grounding.a11y import element_at, focused_element
 from gui_agent.loop import run_task
 from gui_agent.models.scripted import ScriptedModel
 from gui_agent.policy import Approval, Policy, TargetFacts, irreversible_reason
@@ -96,11 +96,13 @@ def test_a_model_clicking_dont_save_ends_blocked_with_nothing_sent() -> None:
     assert computer.executed == []  # no input event reached the desktop
 
 
-def test_only_pointer_clicks_read_the_tree() -> None:
+def test_only_clicks_and_pressing_keys_read_the_tree() -> None:
     computer = TreeComputer(TREE)
-    assert read_target_facts(computer, Key(keys="enter")) is None
-    assert read_target_facts(computer, Type(text="hello\n")) is None
+    assert read_target_facts(computer, Key(keys="tab")) is None
+    assert read_target_facts(computer, Type(text="hello")) is None
     assert computer.tree_reads == 0
+    assert read_target_facts(computer, Type(text="hello\n")) is not None  # Enter presses the focus
+    assert computer.tree_reads == 1
 
 
 def test_a_slow_tree_is_given_up_on_within_the_bound() -> None:
@@ -175,3 +177,26 @@ def test_with_yes_the_tree_is_not_read_and_the_click_runs() -> None:
     assert result.status is EpisodeStatus.DONE
     assert computer.executed == [Click(x=DONT_SAVE[0], y=DONT_SAVE[1])]
     assert computer.tree_reads == 0  # the gate would allow anyway: no seconds spent reading
+
+
+def _focus_on(name: str) -> str:
+    """The real tree with the alert's keyboard focus moved from Save to the button `name`."""
+    tree = TREE.replace('<push-button name="Save" st:enabled="true" st:focusable="true" '
+                        'st:focused="true"', '<push-button name="Save" st:enabled="true" '
+                        'st:focusable="true"')  # fmt: skip
+    marker = f'<push-button name="{name}" '
+    assert tree.count(marker) == 1
+    return tree.replace(marker, marker + 'st:focused="true" ')
+
+
+@pytest.mark.parametrize("keys", ["enter", "space"])
+def test_a_key_that_presses_the_focused_dont_save_is_gated(keys: str) -> None:
+    assert focused_element(TREE).name == "Save"  # type: ignore[union-attr]  # as Calc opens it
+    assert irreversible_reason(Key(keys=keys), read_target_facts(TreeComputer(TREE), Key(keys=keys))) is None
+    moved = TreeComputer(_focus_on("Don\u2019t Save"))
+    facts = read_target_facts(moved, Key(keys=keys))
+    assert facts == TargetFacts(role="push button", name="Don\u2019t Save", source="accessibility")
+    assert irreversible_reason(Key(keys=keys), facts) == (
+        "it presses the push button 'Don\u2019t Save' (don't save)")
+    assert irreversible_reason(Key(keys="tab"), facts) is None  # moving the focus is harmless
+    assert read_target_facts(moved, Key(keys="tab")) is None and moved.tree_reads == 1

@@ -1,11 +1,12 @@
-"""The gate on real LibreOffice: a model clicking "Don't Save" in the "Save changes?" alert.
+"""The gate on real LibreOffice: a model pressing "Don't Save" in the "Save changes?" alert.
 
 A served desktop (`gui-agent serve`'s server on Xvfb, with its own AT-SPI bus) runs Calc; the
 test types into a new sheet and presses ctrl+w, so Calc asks whether to save. `gui-agent run
---env vm` then drives it with a model that clicks the alert's "Don't Save" and calls it safe.
-The only fact that the click is irreversible is the accessibility tree's push button under the
-point. Without --yes and with nobody to ask: exit 7, the alert and the document are still
-there. With --yes: the click happens and the document is closed.
+--env vm` then drives it with a model that presses the alert's "Don't Save" (Enter with the
+focus on it, or a click on it) and calls it safe. The only fact that this is irreversible is
+the accessibility tree's push button with the focus or under the point. Without --yes and with
+nobody to ask: exit 7, the alert and the document are still there. With --yes: the click
+happens and the document is closed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from gui_agent.computers.display import XvfbDisplay
 from gui_agent.computers.server import DesktopServer, XvfbDesktop
 from gui_agent.computers.server.accessibility import pyatspi_available
 from gui_agent.computers.vm import VMComputer
-from gui_agent.grounding.a11y import elements_from_tree
+from gui_agent.grounding.a11y import elements_from_tree, focused_element
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 DOCUMENT = 'name="Untitled 1 - LibreOffice Calc"'
@@ -85,8 +86,20 @@ def _run(url: str, out: Path, *extra: str) -> Any:
     return CliRunner().invoke(main, [
         "run", "close the spreadsheet", "--env", "vm", "--vm-url", url, "--agent", "loop",
         "--cdp-url", f"http://127.0.0.1:{_free_port()}",  # no browser: no DOM facts
-        "--model", "python:tests/models/clicks_a_point.py:respond", "--out", str(out), *extra,
+        "--model", "python:tests/models/one_action.py:respond", "--out", str(out), *extra,
     ])  # fmt: skip
+
+
+def _assert_denied(url: str, out: Path, vm: VMComputer) -> None:
+    denied = _run(url, out)
+    assert denied.exit_code == 7, denied.output  # blocked: nobody at a terminal to ask
+    assert "needs --yes" in denied.output
+    (run_dir,) = out.iterdir()
+    guards = json.loads((run_dir / "result.json").read_text())["guards"]
+    assert [(e["guard"], e["decision"]) for e in guards["events"]] == [("gate", "blocked")]
+    assert "push button 'Don\u2019t Save'" in guards["events"][0]["reason"]
+    still = vm.accessibility_tree()
+    assert _alert_open(still) and DOCUMENT in still  # nothing was pressed, nothing lost
 
 
 @pytest.mark.timeout(900)
@@ -99,18 +112,21 @@ def test_dont_save_in_a_real_libreoffice_alert_is_gated(office: tuple[str, VMCom
     vm.execute(Key(keys="ctrl+w"))  # the test's own setup, not the model's
     tree = _wait_for(vm, _alert_open, what="the 'Save changes?' alert", timeout=120)
     button = next(e for e in elements_from_tree(tree) if e.name == "Don\u2019t Save")
-    monkeypatch.setenv("CLICK_X", str(button.box.centre[0]))
-    monkeypatch.setenv("CLICK_Y", str(button.box.centre[1]))
 
-    denied = _run(url, tmp_path / "denied")
-    assert denied.exit_code == 7, denied.output  # blocked: nobody at a terminal to ask
-    assert "needs --yes" in denied.output
-    (run_dir,) = (tmp_path / "denied").iterdir()
-    guards = json.loads((run_dir / "result.json").read_text())["guards"]
-    assert [(e["guard"], e["decision"]) for e in guards["events"]] == [("gate", "blocked")]
-    assert "push button 'Don\u2019t Save'" in guards["events"][0]["reason"]
-    still = vm.accessibility_tree()
-    assert _alert_open(still) and DOCUMENT in still  # nothing was clicked, nothing lost
+    # The keyboard way: the focus moved onto "Don't Save" (test setup), the model presses Enter.
+    for _ in range(4):
+        focus = focused_element(tree)
+        if focus is not None and focus.name == "Don\u2019t Save":
+            break
+        vm.execute(Key(keys="shift+tab"))
+        tree = vm.accessibility_tree()
+    assert focus is not None and focus.name == "Don\u2019t Save", focus
+    monkeypatch.setenv("ACTION", json.dumps({"kind": "key", "keys": "enter"}))
+    _assert_denied(url, tmp_path / "enter", vm)
+
+    monkeypatch.setenv("ACTION", json.dumps({"kind": "click", "x": button.box.centre[0],
+                                             "y": button.box.centre[1]}))  # fmt: skip
+    _assert_denied(url, tmp_path / "denied", vm)
 
     allowed = _run(url, tmp_path / "allowed", "--yes")
     assert allowed.exit_code == 0, allowed.output

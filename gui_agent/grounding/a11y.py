@@ -66,22 +66,24 @@ def _modal_window(root: ET.Element) -> ET.Element | None:
 
 def _walk(root: ET.Element, screen_size: tuple[int, int] | None) -> Iterator[Element]:
     for node in root.iter():
-        role = _local(node.tag).replace("-", " ")
-        if role in SKIPPED_ROLES:
-            continue
-        name = (node.get("name") or "").strip() or (node.text or "").strip()
-        if not name:
-            continue
-        attributes = {_local(key): value for key, value in node.attrib.items()}
-        origin = _pair(attributes.get("screencoord"))
-        size = _pair(attributes.get("size"))
-        if origin is None or size is None or size[0] <= 0 or size[1] <= 0:
-            continue
-        box: Box | None = Box(origin[0], origin[1], origin[0] + size[0], origin[1] + size[1])
-        if screen_size is not None and box is not None:
-            box = box.clipped(*screen_size)
-        if box is not None:
-            yield Element(name=name[:200], role=role, box=box, tier="a11y")
+        element = _as_element(node, screen_size)
+        if element is not None:
+            yield element
+
+
+def _as_element(node: ET.Element, screen_size: tuple[int, int] | None) -> Element | None:
+    role = _local(node.tag).replace("-", " ")
+    if role in SKIPPED_ROLES:
+        return None
+    name = (node.get("name") or "").strip() or (node.text or "").strip()
+    if not name:
+        return None
+    box = _box_of(node)
+    if screen_size is not None and box is not None:
+        box = box.clipped(*screen_size)
+    if box is None:
+        return None
+    return Element(name=name[:200], role=role, box=box, tier="a11y")
 
 
 WINDOW_ROLES = frozenset({"frame", "window", "dialog", "alert", "file-chooser"})
@@ -123,3 +125,21 @@ def _box_of(node: ET.Element) -> Box | None:
     if origin is None or size is None or size[0] <= 0 or size[1] <= 0:
         return None
     return Box(origin[0], origin[1], origin[0] + size[0], origin[1] + size[1])
+
+
+def focused_element(xml: str) -> Element | None:
+    """The named element holding the keyboard focus (what Enter or Space would press).
+
+    Inside an open modal dialog when one is open (its focus is the one that counts); the last
+    focused node in document order otherwise. TreeError when the text is not a tree.
+    """
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise TreeError(f"not an accessibility tree: {exc}") from exc
+    scope = _modal_window(root)
+    found = None
+    for node in (scope if scope is not None else root).iter():
+        if any(_local(key) == "focused" and value == "true" for key, value in node.attrib.items()):
+            found = _as_element(node, None) or found
+    return found
