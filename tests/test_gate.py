@@ -123,6 +123,22 @@ def test_facts_are_read_from_the_page_under_the_point(sandbox: Any, gui_page: An
 
 
 @pytest.mark.gui
+@pytest.mark.parametrize("keys", ["enter", "space"])
+def test_a_key_pressing_a_focused_delete_button_is_gated(sandbox: Any, gui_page: Any,
+                                                         keys: str) -> None:  # fmt: skip
+    page = gui_page("gate.html")
+    page.focus("#delete")
+    facts = read_target_facts(sandbox, Key(keys=keys))
+    assert facts == TargetFacts("button", "Delete account", False, "dom")
+    model = ScriptedModel([{"observation": "harmless", "action": {"kind": "key", "keys": keys}},
+                           {"observation": "done", "action": {"kind": "done"}}])  # fmt: skip
+    result = run_task("tidy up", sandbox, model=model, policy=Policy(approval=Approval.DENY))
+    assert result.status == EpisodeStatus.BLOCKED
+    assert "Delete account" in result.guards["events"][0]["reason"]
+    assert page.title() == "gate"  # the button was never pressed
+
+
+@pytest.mark.gui
 @pytest.mark.parametrize(("approval", "status", "title"),
                          [(Approval.DENY, EpisodeStatus.BLOCKED, "gate"),
                           (Approval.YES, EpisodeStatus.DONE, "submitted")])  # fmt: skip
