@@ -110,13 +110,10 @@ class ProcessSlot:
         process, conn = started
         try:
             conn.send((task, str(folder)))
-            while True:
-                ready = wait([conn, process.sentinel])
-                if conn in ready:
-                    answer: SlotAnswer = conn.recv()
-                    return answer
-                if not process.is_alive():
-                    break
+            ready = wait([conn, process.sentinel])  # an answer, or the worker's exit
+            if conn in ready or conn.poll():
+                answer: SlotAnswer = conn.recv()
+                return answer
         except (EOFError, OSError):  # the pipe broke: the worker is dying or dead
             pass
         return SlotFailure("died", f"worker process died ({self._bury(process)})")
@@ -145,16 +142,11 @@ class ProcessSlot:
 
     def _bury(self, process: BaseProcess) -> str:
         """Reap a dead worker, kill what it left behind; how it died, for the record."""
-        pid = _pid(process)
-        process.join(KILL_WAIT_S)
-        if process.is_alive():  # the pipe broke but it lives on: make sure
-            _kill_group(pid)
-            process.join(KILL_WAIT_S)
         with self._lock:
             token = self._token
             if self._process is process:
                 self._process, self._conn = None, None
-        left = kill_worker_tree(pid, token)
+        left = _finish(process, token, wait_s=KILL_WAIT_S)
         code = process.exitcode
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         logger.warning("%s: worker process %s died (%s); killed %d process(es) it left: %s",
@@ -179,24 +171,28 @@ class ProcessSlot:
         if conn is not None:
             with contextlib.suppress(OSError):
                 conn.send(None)
-        process.join(STOP_WAIT_S)
-        if process.is_alive():
-            logger.warning("%s: worker %s did not stop; killing it", self._name, process.pid)
-            _kill_group(_pid(process))
-            process.join(KILL_WAIT_S)
-        kill_worker_tree(_pid(process), token)
+        _finish(process, token, wait_s=STOP_WAIT_S)
         if conn is not None:
             conn.close()
+
+
+def _finish(process: BaseProcess, token: str, *, wait_s: float) -> list[int]:
+    """Wait up to `wait_s` for a worker to exit (SIGKILL it after that), kill its process group
+    while its pid is still held (before reaping it, so the id cannot be reused), reap it, then
+    kill every process carrying its mark; the pids killed by mark."""
+    if not wait([process.sentinel], wait_s):
+        logger.warning("worker %s did not exit within %gs; killing it", process.pid, wait_s)
+        process.kill()
+        wait([process.sentinel], KILL_WAIT_S)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(_pid(process), signal.SIGKILL)  # a group of its own (see _worker_main)
+    process.join(KILL_WAIT_S)
+    return kill_marked(token)
 
 
 def _pid(process: BaseProcess) -> int:
     assert process.pid is not None, "a started process has a pid"
     return process.pid
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def marked_processes(token: str) -> list[int]:
@@ -216,9 +212,8 @@ def marked_processes(token: str) -> list[int]:
     return found
 
 
-def kill_worker_tree(pid: int, token: str) -> list[int]:
-    """SIGKILL what a finished worker left: its process group and every marked process."""
-    _kill_group(pid)
+def kill_marked(token: str) -> list[int]:
+    """SIGKILL every process carrying a worker's mark, until none is left; their pids."""
     killed: list[int] = []
     deadline = time.monotonic() + KILL_WAIT_S
     while token and (left := marked_processes(token)):
@@ -228,7 +223,7 @@ def kill_worker_tree(pid: int, token: str) -> list[int]:
             if stray not in killed:
                 killed.append(stray)
         if time.monotonic() > deadline:
-            logger.warning("processes %s of a dead worker outlived %gs", left, KILL_WAIT_S)
+            logger.warning("processes %s of a worker outlived %gs", left, KILL_WAIT_S)
             break
         time.sleep(0.05)
     return killed
