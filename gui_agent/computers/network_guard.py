@@ -13,6 +13,10 @@ the guard's socket dies, paused requests stay paused (nothing leaves) until the 
 
 Every refusal is reported through `on_block(url, reason)`: the policy records it and the loop
 tells the model what was blocked.
+
+Fetch never sees a WebSocket handshake: a browser gui-agent starts itself also connects only
+through the allowlist proxy (allowlist_proxy.py), which refuses those; one it did not start
+(a VM's Chrome) keeps that gap.
 """
 
 from __future__ import annotations
