@@ -7,6 +7,7 @@ our server), a model that blocks in the worker until the test SIGKILLs it, and P
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,13 +21,19 @@ import pytest
 
 from gui_agent.errors import ConfigError
 from osworld_eval.results import load_outcome, run_folder
-from osworld_eval.runner import run_benchmark
+from osworld_eval.runner import RunProgress, run_benchmark
 from osworld_eval.task_run import TaskStatus
 from osworld_eval.tasks import Task
 from osworld_eval.worker_process import WORKER_MARK_ENV
 from tests.gui_fixtures import xvfb_missing
 from tests.osworld.test_runner import Factory, FakeRunOne, make_tasks
-from tests.osworld.worker_helpers import DIR_ENV, PrivateHomeSandbox, instruction
+from tests.osworld.worker_helpers import (
+    DIR_ENV,
+    PrivateHomeSandbox,
+    instruction,
+    kept_environment,
+    run_on_kept,
+)
 
 MODEL = "python:tests.osworld.worker_helpers:respond"
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,10 +193,42 @@ def test_a_killed_worker_s_task_runs_again_once_and_nothing_of_it_is_left(
                                 f"processes of dead workers all gone; {elapsed:.1f} s")  # fmt: skip
 
 
+def test_a_worker_that_died_between_tasks_is_replaced_and_its_environment_killed(
+    tmp_path: Path,
+) -> None:
+    """A kept environment (like a VM) lives in its worker; the worker is killed while idle: the
+    next task starts a fresh worker, is not counted as a death, and the old environment's
+    process is killed."""
+    killed: list[tuple[int, int]] = []
+
+    def kill_after_first(progress: RunProgress) -> None:
+        if progress.last is not None and progress.last.task_id == "one":
+            worker, environment = map(int, re.findall(r"\d+", progress.last.message))
+            os.kill(worker, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while alive(worker) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            killed.append((worker, environment))
+
+    tasks = worker_tasks({"one": "finish", "two": "finish"})
+    outcomes = run_benchmark(tasks, environment_factory=kept_environment, model=MODEL,
+                             results_root=tmp_path / "r", cache_dir=tmp_path / "c",
+                             run_one=run_on_kept, workers="process",
+                             on_progress=kill_after_first)  # fmt: skip
+    assert [o.status for o in outcomes] == [TaskStatus.SCORED, TaskStatus.SCORED]
+    [(worker, environment)] = killed
+    assert f"worker {worker} " not in outcomes[1].message, "a fresh worker ran the next task"
+    deadline = time.monotonic() + 10
+    while alive(environment) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(environment), "the dead worker's environment was left running"
+    assert marked_by_this_run() == []
+
+
 INTERRUPT_SCRIPT = """
 import sys
 from pathlib import Path
-from osworld_eval.runner import run_benchmark
+from osworld_eval.runner import RunProgress, run_benchmark
 from tests.osworld.test_runner_processes import worker_tasks
 from tests.osworld.worker_helpers import PrivateHomeSandbox
 tmp = Path(sys.argv[1])
