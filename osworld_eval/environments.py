@@ -82,7 +82,7 @@ def sandbox_environment(
             empty_home(lock.home)
             closers.append(lambda: empty_home(lock.home))
             host_home, where = lock.home, f"{lock.home}, shared"
-        desktop = SandboxDesktop(width=width, height=height, chromium=False).start()
+        desktop = SandboxDesktop(width=width, height=height, chromium=False, shell_boundary=False).start()
         closers.append(desktop.close)
         server = DesktopServer(desktop, host="127.0.0.1", port=0, home=host_home,
                                isolate=private, home_inside=Path(home) if private else None)

@@ -21,6 +21,7 @@ from gui_agent.computers.chromium import find_chromium
 from gui_agent.computers.display import XvfbDisplay
 from gui_agent.computers.processes import group_members
 from gui_agent.computers.sandbox import SandboxDesktop
+from gui_agent.computers.shell_boundary import boundary_available
 from gui_agent.errors import ActionRejected, ConfigError, EnvError, PolicyBlocked
 from tests.gui_fixtures import chromium_missing, wait_until, xvfb_missing
 
@@ -179,10 +180,47 @@ def test_python3_in_a_shell_command_is_the_projects_interpreter(sandbox) -> None
 
 
 def test_run_shell_timeout_kills_the_whole_group(sandbox) -> None:
-    result = sandbox.run_shell("sleep 300 & echo $!; wait", timeout=1.0)
+    marker = f"{300 + uuid.uuid4().int % 1000}.5"  # a sleep no other process runs
+    result = sandbox.run_shell(f"sleep {marker} & echo $!; wait", timeout=1.0)
     assert result.returncode == 124 and "timed out" in result.error
-    background = int(result.output.split()[0])
-    wait_until(lambda: not _alive(background), timeout=30)
+    wait_until(lambda: not _sleeping(marker), timeout=30)
+
+
+def _sleeping(seconds: str) -> list[int]:
+    wanted = f"sleep\0{seconds}\0".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            try:
+                if (entry / "cmdline").read_bytes() == wanted:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not boundary_available(), reason="bubblewrap cannot isolate here")
+def test_commands_and_file_calls_see_only_the_sandbox_files(sandbox, tmp_path) -> None:
+    host_file = tmp_path / "host-only.txt"  # made by the host user, outside the sandbox
+    host_file.write_text("host data\n")
+    project = Path.cwd() / "pyproject.toml"
+    seen = sandbox.run_shell(f"cat {host_file}; test -e {project} && echo project-seen; echo $HOME")
+    assert "host data" not in seen.output and "project-seen" not in seen.output
+    assert seen.output.strip() == "/home/user" == sandbox.home
+    assert sandbox.run_shell("echo made > ~/Desktop/made.txt").returncode == 0
+    assert sandbox.read_file("/home/user/Desktop/made.txt") == b"made\n"
+    sandbox.write_file("/tmp/handed/in.txt", b"from a skill")
+    assert sandbox.run_shell("cat /tmp/handed/in.txt").output == "from a skill"
+    sandbox.write_file(str(host_file), b"overwritten?")  # the sandbox's own /tmp, not the host's
+    assert host_file.read_text() == "host data\n"
+    for outside in ("/etc/hostname", str(project)):
+        with pytest.raises(EnvError, match="outside the sandbox"):
+            sandbox.read_file(outside)
+    with pytest.raises(EnvError, match="outside the sandbox"):
+        sandbox.write_file("/root/planted.txt", b"x")
+    assert sandbox.run_shell("ln -sf /etc/hostname ~/link").returncode == 0
+    with pytest.raises(EnvError, match="outside the sandbox"):
+        sandbox.read_file("/home/user/link")  # a link out of the home leads nowhere
 
 
 def test_shell_action_runs_through_run_shell(sandbox) -> None:
@@ -255,6 +293,7 @@ _CHILD = """
 import os, sys, time
 os.environ["GUI_AGENT_TEST_MARK"] = sys.argv[1]  # inherited by every process it starts
 from gui_agent.computers.sandbox import SandboxDesktop
+from gui_agent.computers.shell_boundary import boundary_available
 with SandboxDesktop() as desktop:
     desktop.launch(["sleep", "300"])
     print(desktop.display, *desktop.pids, flush=True)

@@ -12,9 +12,13 @@ Chromium's whole process group, any `launch`ed program and Xvfb, reaping each. `
 registered with atexit, and while a sandbox is open SIGTERM is turned into SystemExit (if no
 other handler was installed) so a terminated run also unwinds through `close()`.
 
-`run_shell` (and Shell actions) run `bash -lc` on this machine, as this user, with the sandbox
-display in the environment: the sandbox isolates the screen, not the file system. Pass
-`allow_shell=False` to refuse them.
+`run_shell` (and Shell actions) run `bash -lc` with the sandbox display in the environment.
+Where bubblewrap works (`shell_boundary`, on there by default) they, and programs `launch`ed on
+the desktop, run inside a boundary whose `/home/user` and `/tmp` are private folders and where
+nothing else of the host's files is (shell_boundary.py); `read_file` and `write_file` then
+reach only those two folders and Chromium's profile. Without it commands run on this machine
+as this user: the sandbox isolates the screen, not the file system. Pass `allow_shell=False`
+to refuse shell commands altogether.
 
 There is no window manager: windows do not get decorations or focus-on-click, and keyboard input
 goes to whichever window took focus last (Chromium takes it when it starts).
@@ -45,6 +49,7 @@ from gui_agent.computers.chromium import ChromiumProcess
 from gui_agent.computers.display import XvfbDisplay
 from gui_agent.computers.own_python import python_wrapper_dir
 from gui_agent.computers.processes import ChildProcesses
+from gui_agent.computers.shell_boundary import SEEN_HOME, ShellBoundary, boundary_available
 from gui_agent.computers.xinput import XInputExecutor
 from gui_agent.errors import ConfigError, EnvError, PolicyBlocked
 from gui_agent.screen import capture_with_retry, capture_x, check_image, forget_display
@@ -72,8 +77,11 @@ class SandboxDesktop:
         chromium_path: str | None = None,
         app_mode: bool = False,
         chromium_args: Sequence[str] = (),
+        shell_boundary: bool | None = None,
     ) -> None:
         self._size = (width, height)
+        self._want_boundary = shell_boundary
+        self._boundary: ShellBoundary | None = None
         self._chromium_args = tuple(chromium_args)
         self._app_mode = app_mode
         self._start_url = start_url
@@ -104,6 +112,7 @@ class SandboxDesktop:
             try:
                 width, height = self._size
                 self._xvfb = XvfbDisplay(width=width, height=height).start()
+                self._boundary = self._make_boundary()
                 if self._want_chromium:
                     self._chromium = ChromiumProcess(
                         env=self._xvfb.env,
@@ -123,6 +132,13 @@ class SandboxDesktop:
                 raise
         log.info("sandbox desktop on %s (%dx%d)", self.display, width, height)
         return self
+
+    def _make_boundary(self) -> ShellBoundary | None:
+        wanted = self._want_boundary
+        if wanted is False or (wanted is None and not boundary_available()):
+            return None
+        return ShellBoundary(env=self._running_xvfb().env,
+                             extra_ro=[str(python_wrapper_dir())])  # fmt: skip
 
     def _wait_for_paint(self, timeout: float = 30.0) -> None:
         # A new Chromium window is first one flat colour; its UI is drawn a moment later.
@@ -172,6 +188,7 @@ class SandboxDesktop:
             ("input", self._executor.close if self._executor else None),
             ("chromium", self._chromium.stop if self._chromium else None),
             ("launched programs", self._children.close),
+            ("shell boundary", self._boundary.close if self._boundary else None),
             ("capture", (lambda: forget_display(xvfb.display)) if xvfb else None),
             ("xvfb", xvfb.stop if xvfb else None),
         ]
@@ -240,6 +257,11 @@ class SandboxDesktop:
         return self._allow_shell
 
     @property
+    def home(self) -> str:
+        """The desktop user's home as commands see it (a private /home/user in the boundary)."""
+        return str(SEEN_HOME) if self._boundary is not None else str(Path.home())
+
+    @property
     def cdp_url(self) -> str:
         if self._chromium is None:
             raise EnvError("this sandbox desktop has no Chromium")
@@ -295,9 +317,10 @@ class SandboxDesktop:
         if not self._allow_shell:
             raise PolicyBlocked("this sandbox desktop does not allow shell commands")
         wrappers = shlex.quote(str(python_wrapper_dir()))
+        argv = ["bash", "-lc", f'PATH={wrappers}:"$PATH"\n{command}']
         proc = subprocess.Popen(
-            ["bash", "-lc", f'PATH={wrappers}:"$PATH"\n{command}'],
-            env=self.env,
+            self._boundary.wrap(argv) if self._boundary else argv,
+            env=self._boundary.env if self._boundary else self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -318,7 +341,10 @@ class SandboxDesktop:
         )
 
     def launch(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
-        """Start a GUI program on this desktop; it is terminated by close()."""
+        """Start a GUI program on this desktop (inside the boundary if there is one); it is
+        terminated by close()."""
+        if self._boundary is not None:
+            return self._children.launch(self._boundary.wrap(argv), env=self._boundary.env)
         return self._children.launch(argv, env=self.env)
 
     def open_url(self, url: str) -> dict[str, Any]:
@@ -329,16 +355,30 @@ class SandboxDesktop:
 
     def read_file(self, path: str) -> bytes:
         try:
-            return Path(path).read_bytes()
+            return self._file(path, reading=True).read_bytes()
         except OSError as exc:
             raise EnvError(f"cannot read {path}: {exc}") from exc
 
     def write_file(self, path: str, data: bytes) -> None:
+        target = self._file(path, reading=False)
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_bytes(data)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         except OSError as exc:
             raise EnvError(f"cannot write {path}: {exc}") from exc
+
+    def _file(self, path: str, *, reading: bool) -> Path:
+        """The host file behind `path`: inside the boundary when there is one (Chromium's
+        profile readable too); EnvError for anything else."""
+        if self._boundary is None:
+            return Path(path)
+        inside = self._boundary.host_path(path)
+        if inside is not None:
+            return inside
+        profile = self._chromium.profile_dir if self._chromium else None
+        if reading and profile and Path(path).resolve().is_relative_to(Path(profile).resolve()):
+            return Path(path)
+        raise EnvError(f"{path} is outside the sandbox: its files are under {SEEN_HOME} and /tmp")
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else self._xvfb.display if self._xvfb else "not started"

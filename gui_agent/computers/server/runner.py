@@ -181,7 +181,7 @@ def run_server(
     check_bind(host, token)  # before starting anything
     say = announce or (lambda message: None)
     with (
-        SandboxDesktop(width=width, height=height, chromium=False) as desktop,
+        SandboxDesktop(width=width, height=height, chromium=False, shell_boundary=False) as desktop,
         DesktopServer(desktop, host=host, port=port, token=token, home=home,
                       isolate=isolate) as server,
     ):
