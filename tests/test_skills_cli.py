@@ -47,13 +47,16 @@ def test_run_on_a_sandbox_goes_through_the_os_skill(tmp_path: Path, monkeypatch)
         import pytest
 
         pytest.skip(xvfb_missing())
-    target = tmp_path / "made" / "by" / "skill"
-    monkeypatch.setenv("SKILLS_TEST_DIR", str(target))
+    # the sandbox's /home/user is private to the run (removed with it): the skill's own
+    # read-back, recorded in the run, shows the folder was made there
+    target = "/home/user/made/by/skill"
+    monkeypatch.setenv("SKILLS_TEST_DIR", target)
     result = CliRunner().invoke(main, ["run", f"make the folder {target}", "--env", "sandbox",
                                        "--model", "python:tests/models/os_route.py:respond",
                                        "--out", str(tmp_path / "runs")])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert target.is_dir()
     data = _result(tmp_path / "runs")
     assert data["agent"] == "skills" and data["model_calls"] == 1
-    assert [a["source"] for a in data["actions"] if a["executed"]] == ["os.command"]
+    executed = [a for a in data["actions"] if a["executed"]]
+    assert [a["source"] for a in executed] == ["os.command"]
+    assert executed[0]["output"].split()[-1] == "present"  # the read-back probe

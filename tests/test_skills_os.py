@@ -81,37 +81,49 @@ def shell_desktop():
         yield desktop
 
 
-def test_a_command_runs_and_its_effect_is_checked_on_disk(shell_desktop, tmp_path: Path) -> None:
-    target = tmp_path / "reports" / "2024"
+@pytest.fixture
+def folder(shell_desktop, tmp_path: Path) -> tuple[str, Path]:
+    """A fresh folder as the sandbox's commands see it, and where it is on this machine."""
+    seen = f"{shell_desktop.home}/{tmp_path.name}"
+    host = shell_desktop.host_path(seen)
+    host.mkdir(parents=True)
+    return seen, host
+
+
+def test_a_command_runs_and_its_effect_is_checked_on_disk(shell_desktop, folder) -> None:
+    seen, host = folder
+    target = f"{seen}/reports/2024"
     model = model_for(os_route(f"mkdir -p {target}", {"kind": "file_exists",
-                                                      "target": str(target)}))  # fmt: skip
+                                                      "target": target}))  # fmt: skip
     result = solve(f"make the folder {target}", shell_desktop, model=model)
     assert result.status == EpisodeStatus.DONE, result.reason
-    assert target.is_dir()
+    assert (host / "reports" / "2024").is_dir()
     assert result.steps_executed == 1 and result.model_calls == 1
     assert result.steps[0].source == "os.command" and "present" in result.steps[0].output
 
 
-def test_a_failed_check_leads_to_one_new_proposal(shell_desktop, tmp_path: Path) -> None:
-    notes = tmp_path / "notes.txt"
-    notes.write_text("alpha\n")
+def test_a_failed_check_leads_to_one_new_proposal(shell_desktop, folder) -> None:
+    seen, host = folder
+    (host / "notes.txt").write_text("alpha\n")
+    notes = f"{seen}/notes.txt"
     second = {"command": f"echo beta >> {notes}", "intent": "append beta",
-              "expected_effect": {"kind": "file_contains", "target": str(notes), "value": "beta"}}
+              "expected_effect": {"kind": "file_contains", "target": notes, "value": "beta"}}
     model = model_for(os_route(f"echo gamma >> {notes}", {"kind": "file_contains",
-                               "target": str(notes), "value": "beta"}), second)  # fmt: skip
+                               "target": notes, "value": "beta"}), second)  # fmt: skip
     result = solve(f"add a line beta to {notes}", shell_desktop, model=model)
     assert result.status == EpisodeStatus.DONE, result.reason
-    assert notes.read_text() == "alpha\ngamma\nbeta\n"
+    assert (host / "notes.txt").read_text() == "alpha\ngamma\nbeta\n"
     retry = next(r for r in model.requests if r.function == "propose_command")
     assert "lacks the text" in retry.prompt  # the second proposal hears why the first failed
     assert result.steps_executed == 2 and result.model_calls == 2
 
 
-def test_a_question_is_answered_from_the_output(shell_desktop, tmp_path: Path) -> None:
+def test_a_question_is_answered_from_the_output(shell_desktop, folder) -> None:
+    seen, host = folder
     for name in ("a.txt", "b.txt", "c.log"):
-        (tmp_path / name).write_text("x")
-    model = model_for(os_route(f"ls {tmp_path}/*.txt | wc -l", {"kind": "answer"}))
-    result = solve(f"how many .txt files are in {tmp_path}?", shell_desktop, model=model)
+        (host / name).write_text("x")
+    model = model_for(os_route(f"ls {seen}/*.txt | wc -l", {"kind": "answer"}))
+    result = solve(f"how many .txt files are in {seen}?", shell_desktop, model=model)
     assert result.status == EpisodeStatus.DONE and result.answer == "2"
 
 

@@ -367,6 +367,11 @@ class SandboxDesktop:
         except OSError as exc:
             raise EnvError(f"cannot write {path}: {exc}") from exc
 
+    def host_path(self, path: str) -> Path:
+        """Where a file the sandbox's commands see as `path` is on this machine (EnvError if
+        it is outside the sandbox's boundary)."""
+        return self._file(path, reading=False)
+
     def _file(self, path: str, *, reading: bool) -> Path:
         """The host file behind `path`: inside the boundary when there is one (Chromium's
         profile readable too); EnvError for anything else."""
