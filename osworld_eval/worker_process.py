@@ -37,8 +37,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from gui_agent.cli_errors import debug_enabled, enable_debug
 from gui_agent.errors import ConfigError, GuiAgentError
 from gui_agent.models.base import Model
+from gui_agent.vault import RedactingFilter
 from osworld_eval.tasks import Task
 from osworld_eval.worker_slot import EnvironmentFactory, RunOne, SlotAnswer, SlotFailure, TaskSlot
 
@@ -130,7 +132,7 @@ class ProcessSlot:
             self._token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
             process = context.Process(
                 target=_worker_main,
-                args=(theirs, self._spec, self._token, self._name, os.getpid()),
+                args=(theirs, self._spec, self._token, self._name, os.getpid(), _log_setup()),
                 name=self._name,
                 daemon=False,
             )
@@ -232,15 +234,25 @@ def kill_marked(token: str) -> list[int]:
 # --- in the worker process ----------------------------------------------------------------------
 
 
+def _log_setup() -> tuple[int, bool]:
+    """The runner's log level and --debug, for its workers to log the same way."""
+    return logging.getLogger().getEffectiveLevel(), debug_enabled()
+
+
 def _worker_main(
-    conn: Connection, spec: WorkerSpec, token: str, name: str, runner_pid: int
+    conn: Connection,
+    spec: WorkerSpec,
+    token: str,
+    name: str,
+    runner_pid: int,
+    log_setup: tuple[int, bool],
 ) -> None:
     """Answer tasks from `conn` until told to stop (None), the runner goes, or Ctrl-C."""
     os.environ[WORKER_MARK_ENV] = token  # inherited by everything this worker starts
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # terminal signals go to the runner, which interrupts us in order
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    logging.basicConfig(level=logging.WARNING, format=f"{name} %(levelname)s %(message)s")
+    _configure_logging(name, *log_setup)
     slot: TaskSlot | None = None
     try:
         _interrupt_when_orphaned(runner_pid)
@@ -258,6 +270,14 @@ def _worker_main(
     finally:
         if slot is not None:
             slot.discard()
+
+
+def _configure_logging(name: str, level: int, debug: bool) -> None:
+    """Log like the runner's command line (level, --debug, secrets redacted), naming the worker."""
+    logging.basicConfig(level=level, format=f"%(levelname)s {name} %(name)s: %(message)s")
+    enable_debug(debug)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
 
 
 def _interrupt_when_orphaned(runner_pid: int) -> None:
