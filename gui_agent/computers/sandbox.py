@@ -257,6 +257,11 @@ class SandboxDesktop:
         return self._allow_shell
 
     @property
+    def isolated(self) -> bool:
+        """Whether commands run inside the boundary (shell_boundary.py)."""
+        return self._boundary is not None
+
+    @property
     def home(self) -> str:
         """The desktop user's home as commands see it (a private /home/user in the boundary)."""
         return str(SEEN_HOME) if self._boundary is not None else str(Path.home())
