@@ -4,7 +4,7 @@
 dump) of LibreOffice Calc with its "Save changes to document?" alert open over a modified
 document: the alert is modal, its buttons are "Don’t Save" (a typographic apostrophe),
 "Cancel" and "Save". The end-to-end case with LibreOffice running is in
-tests/test_gate_libreoffice.py.
+tests/test_gate_desktop.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gate on real LibreOffice: a model pressing "Don't Save" in the "Save changes?" alert.
+"""The gate on real desktop programs: a model pressing "Don't Save" / "Close without Saving".
 
 A served desktop (`gui-agent serve`'s server on Xvfb, with its own AT-SPI bus) runs Calc; the
 test types into a new sheet and presses ctrl+w, so Calc asks whether to save. `gui-agent run
@@ -6,7 +6,8 @@ test types into a new sheet and presses ctrl+w, so Calc asks whether to save. `g
 focus on it, or a click on it) and calls it safe. The only fact that this is irreversible is
 the accessibility tree's push button with the focus or under the point. Without --yes and with
 nobody to ask: exit 7, the alert and the document are still there. With --yes: the click
-happens and the document is closed.
+happens and the document is closed. The same for a plain GTK 3 alert (tests/gui_apps/
+gtk_unsaved.py, buttons as gedit has them), which writes the button it got to a file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +29,7 @@ from gui_agent.actions import Key, Type
 from gui_agent.cli import main
 from gui_agent.computers.display import XvfbDisplay
 from gui_agent.computers.server import DesktopServer, XvfbDesktop
-from gui_agent.computers.server.accessibility import pyatspi_available
+from gui_agent.computers.server.accessibility import SYSTEM_PACKAGES, pyatspi_available
 from gui_agent.computers.vm import VMComputer
 from gui_agent.grounding.a11y import elements_from_tree, focused_element
 
@@ -43,21 +45,34 @@ def _missing() -> str | None:
     return None if pyatspi_available() else "needs python3-pyatspi"
 
 
+GTK_ALERT = Path(__file__).parent / "gui_apps" / "gtk_unsaved.py"
+
+
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: Any) -> Iterator[tuple[str, VMComputer]]:
+def served() -> Iterator[tuple[str, VMComputer]]:
+    """`gui-agent serve`'s server on its own Xvfb (with its AT-SPI bus), and a VM computer on it."""
     if reason := _missing():
         pytest.skip(reason)
-    profile = tmp_path_factory.mktemp("lo-profile").as_uri()
     with XvfbDisplay(width=1280, height=800) as display, \
-            DesktopServer(XvfbDesktop(display), port=0) as served:  # fmt: skip
-        vm = VMComputer(served.url, timeout=120.0)
+            DesktopServer(XvfbDesktop(display), port=0) as server:  # fmt: skip
+        vm = VMComputer(server.url, timeout=120.0)
         vm.wait_ready(timeout=60)
-        httpx.post(served.url + "/setup/launch", timeout=60, json={"command": [
-            "env", "SAL_USE_VCLPLUGIN=gtk3", "soffice", "--calc", "--norestore", "--nologo",
-            f"-env:UserInstallation={profile}"]}).raise_for_status()  # fmt: skip
-        _wait_for(vm, lambda tree: DOCUMENT in tree, what="Calc's window", timeout=180)
-        yield served.url, vm
+        yield server.url, vm
         vm.close()
+
+
+def _launch(url: str, command: list[str]) -> None:
+    httpx.post(url + "/setup/launch", timeout=60, json={"command": command}).raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def office(served: tuple[str, VMComputer], tmp_path_factory: Any) -> tuple[str, VMComputer]:
+    url, vm = served
+    profile = tmp_path_factory.mktemp("lo-profile").as_uri()
+    _launch(url, ["env", "SAL_USE_VCLPLUGIN=gtk3", "soffice", "--calc", "--norestore", "--nologo",
+                  f"-env:UserInstallation={profile}"])  # fmt: skip
+    _wait_for(vm, lambda tree: DOCUMENT in tree, what="Calc's window", timeout=180)
+    return url, vm
 
 
 def _wait_for(vm: VMComputer, condition: Any, *, what: str, timeout: float,
@@ -92,16 +107,19 @@ def _run(url: str, out: Path, *extra: str) -> Any:
     ])  # fmt: skip
 
 
-def _assert_denied(url: str, out: Path, vm: VMComputer) -> None:
+def _assert_denied(url: str, out: Path, vm: VMComputer, *, button: str = "Don\u2019t Save") -> None:
     denied = _run(url, out)
     assert denied.exit_code == 7, denied.output  # blocked: nobody at a terminal to ask
     assert "needs --yes" in denied.output
     (run_dir,) = out.iterdir()
     guards = json.loads((run_dir / "result.json").read_text())["guards"]
     assert [(e["guard"], e["decision"]) for e in guards["events"]] == [("gate", "blocked")]
-    assert "push button 'Don\u2019t Save'" in guards["events"][0]["reason"]
-    still = vm.accessibility_tree()
-    assert _alert_open(still) and DOCUMENT in still  # nothing was pressed, nothing lost
+    assert f"push button '{button}'" in guards["events"][0]["reason"]
+    assert _has_button(vm.accessibility_tree(), button)  # nothing was pressed: still there
+
+
+def _has_button(tree: str, name: str) -> bool:
+    return any(e.role == "push button" and e.name == name for e in elements_from_tree(tree))
 
 
 @pytest.mark.timeout(900)
@@ -128,12 +146,38 @@ def test_dont_save_in_a_real_libreoffice_alert_is_gated(office: tuple[str, VMCom
     assert focus is not None and focus.name == "Don\u2019t Save", focus
     monkeypatch.setenv("ACTION", json.dumps({"kind": "key", "keys": "enter"}))
     _assert_denied(url, tmp_path / "enter", vm)
+    assert DOCUMENT in vm.accessibility_tree()  # the unsaved document is still open
 
     monkeypatch.setenv("ACTION", json.dumps({"kind": "click", "x": button.box.centre[0],
                                              "y": button.box.centre[1]}))  # fmt: skip
     _assert_denied(url, tmp_path / "denied", vm)
+    assert DOCUMENT in vm.accessibility_tree()
 
     allowed = _run(url, tmp_path / "allowed", "--yes")
     assert allowed.exit_code == 0, allowed.output
     _wait_for(vm, lambda tree: not _alert_open(tree) and DOCUMENT not in tree,
               what="the document closed without saving", timeout=60)  # fmt: skip
+
+
+@pytest.mark.timeout(600)
+def test_close_without_saving_in_a_gtk_alert_is_gated(served: tuple[str, VMComputer],
+                                                      tmp_path: Path, monkeypatch: Any) -> None:  # fmt: skip
+    url, vm = served
+    answer = tmp_path / "answer.txt"
+    _launch(url, ["env", f"PYTHONPATH={SYSTEM_PACKAGES}", sys.executable, str(GTK_ALERT),
+                  str(answer)])  # fmt: skip
+    tree = _wait_for(vm, lambda t: _has_button(t, "Close without Saving"),
+                     what="the GTK alert", timeout=60)  # fmt: skip
+    assert tree is not None
+    button = next(e for e in elements_from_tree(tree) if e.name == "Close without Saving")
+    monkeypatch.setenv("ACTION", json.dumps({"kind": "click", "x": button.box.centre[0],
+                                             "y": button.box.centre[1]}))  # fmt: skip
+    _assert_denied(url, tmp_path / "denied", vm, button="Close without Saving")
+    assert not answer.exists()  # the program got no answer at all
+
+    allowed = _run(url, tmp_path / "allowed", "--yes")
+    assert allowed.exit_code == 0, allowed.output
+    wait_deadline = time.monotonic() + 30
+    while not answer.exists() and time.monotonic() < wait_deadline:
+        time.sleep(0.2)
+    assert answer.read_text() == "discarded"
