@@ -144,3 +144,22 @@ def test_a_recorded_start_url_is_kept_and_not_forced_on_a_computer_without_a_bro
     replayed = runner.invoke(main, ["replay", str(run_dir), "--env", "fake",
                                     "--out", str(tmp_path / "b")])  # fmt: skip
     assert replayed.exit_code == 0, replayed.output  # fake has no browser: the URL is not forced
+
+
+def test_a_miniwob_episode_line_says_1_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from gui_agent.bench import cli as bench_cli
+    from gui_agent.bench.miniwob import MiniWobEpisode
+
+    shown = StringIO()
+    monkeypatch.setattr(bench_cli, "console", Console(file=shown, width=200))
+    for steps in (1, 12):
+        bench_cli._print_episode(MiniWobEpisode(
+            task="click-button", episode=1, utterance="Click OK", reward=1.0, env_reward=0.9,
+            page_done=True, status="done", steps=steps, tokens=1200, cost_usd=0.0,
+            duration_s=2.0))  # fmt: skip
+    one, twelve = shown.getvalue().splitlines()
+    assert " 1 step      1,200 tok" in one and "12 steps     1,200 tok" in twelve

@@ -127,7 +127,8 @@ def _print_episode(episode: MiniWobEpisode) -> None:
     note = f"  {episode.reason}" if episode.reason and not episode.success else ""
     console.print(
         f"{episode.task:<28} #{episode.episode:<3} [{colour}]{episode.reward:+.2f}[/{colour}]  "
-        f"{episode.steps:2d} steps  {episode.tokens:>8,} tok  {episode.duration_s:6.1f}s  "
+        f"{episode.steps:2d} {plural_noun(episode.steps, 'step'):<5}  {episode.tokens:>8,} tok  "
+        f"{episode.duration_s:6.1f}s  "
         f"{episode.status}{note}"
     )
 
