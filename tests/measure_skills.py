@@ -67,7 +67,8 @@ def osworld_rows(root: Path) -> list[Row]:
 
 def scenario_rows(root: Path) -> list[Row]:
     rows = []
-    env = sandbox_environment(cache_dir=root / "cache", home=root / "home", width=1024,
+    env = sandbox_environment(cache_dir=root / "cache", home=root / "home", private_home=False,
+                              width=1024,
                               height=768)  # fmt: skip
     try:
         for index, scenario in enumerate(SCENARIOS):

@@ -231,6 +231,6 @@ def test_demo_with_a_model_has_it_write_only_the_free_text(
     monkeypatch.setenv("FORMS_MODEL_LOG", str(log))
     result = CliRunner().invoke(main, ["demo", "--model", FORMS_MODEL, "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
-    assert "filled by model: 1 fields" in result.output
+    assert "filled by model: 1 field " in result.output
     calls = [json.loads(line)["function"] for line in log.read_text().splitlines()]
     assert calls == ["answer_field"]

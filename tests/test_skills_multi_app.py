@@ -32,7 +32,8 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TaskEnviro
     if xvfb_missing():
         pytest.skip(xvfb_missing())
     root = tmp_path_factory.mktemp("skills_env")
-    env = sandbox_environment(cache_dir=root / "cache", home=root / "home", width=1024,
+    env = sandbox_environment(cache_dir=root / "cache", home=root / "home", private_home=False,
+                              width=1024,
                               height=768)  # fmt: skip
     env.root = root  # type: ignore[attr-defined]
     try:
