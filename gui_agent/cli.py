@@ -175,7 +175,8 @@ def _run_on_computer(run_task: Any, goal: str | None, *, env: str, model: Model,
     guards = BrowserGuards(safety, env=env)
     try:
         computer = open_computer(env, start_url=first_url, vm_url=vm_url,  # type: ignore[arg-type]
-                                 cdp_url=cdp_url, chromium_args=guards.launch_args())  # fmt: skip
+                                 cdp_url=cdp_url, chromium_args=guards.launch_args(),
+                                 chromium_prefs=guards.launch_prefs())  # fmt: skip
     except BaseException:
         guards.close()
         raise

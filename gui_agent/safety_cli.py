@@ -136,6 +136,10 @@ class BrowserGuards:
         self.proxy = AllowlistProxy(self._safety.allowlist, on_block=record).start()
         return self.proxy.chromium_args()
 
+    def launch_prefs(self) -> dict[str, Any]:
+        """Profile preferences for that browser (WebRTC only through the proxy); after launch_args."""
+        return AllowlistProxy.chromium_prefs() if self.proxy is not None else {}
+
     def attach(self, computer: Computer, *, start_url: str | None) -> None:
         self.fetch_guard = guard_computer(computer, self._safety, start_url=start_url)
 

@@ -125,6 +125,9 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
     "tests/test_allowlist_proxy.py::test_a_page_cannot_open_a_websocket_off_the_allowlist":
         ("security", "page opens WebSockets to 127.0.0.1, 2130706433, 0x7f000001, 127.1",
          "refused by the launch-time proxy; server sees no handshake; allowed socket echoes"),
+    "tests/test_allowlist_proxy.py::test_webrtc_sends_no_udp_around_the_proxy":
+        ("security", "page's WebRTC sends STUN over UDP to 127.0.0.1 (proxies see no UDP)",
+         "no datagram arrives (an unproxied browser's do)"),
     "tests/test_network_guard.py::test_a_data_url_document_is_sent_back_to_blank":
         ("security", "data: document", "blocked, tab sent to about:blank"),
     "tests/test_gate.py::test_a_model_clicking_place_order_is_stopped_by_the_program":

@@ -16,6 +16,7 @@ import hashlib
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,7 +73,12 @@ class SocketSite:
             key = re.search(r"(?im)^sec-websocket-key:\s*(\S+)", head)
             if key is None:
                 self.requests.append(entry)
-                body = _page(self.port).encode() if path.startswith("/sockets") else b"ok"
+                if path.startswith("/sockets"):
+                    body = _page(self.port).encode()
+                elif path.startswith("/rtc?udp="):
+                    body = _rtc_page(int(path.split("=", 1)[1])).encode()
+                else:
+                    body = b"ok"
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
                              b"%d\r\nConnection: close\r\n\r\n%s" % (len(body), body))  # fmt: skip
                 return
@@ -117,6 +123,49 @@ def _page(port: int) -> str:
     )
 
 
+def _rtc_page(udp_port: int) -> str:
+    """WebRTC ICE gathering: STUN binding requests over UDP to 127.0.0.1 in two spellings."""
+    return (
+        "<title>rtc</title><script>"
+        f"const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{udp_port}'}},"
+        f" {{urls: 'stun:2130706433:{udp_port}'}}]}});"
+        "pc.createDataChannel('leak');"
+        "pc.onicegatheringstatechange = () => {"
+        "  if (pc.iceGatheringState === 'complete') document.title = 'gathered'; };"
+        "pc.createOffer().then((offer) => pc.setLocalDescription(offer));"
+        "</script>"
+    )
+
+
+class UdpSink:
+    """A UDP port on 127.0.0.1 that counts the datagrams it receives."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                self._sock.recvfrom(4096)
+            except OSError:
+                return
+            self.received += 1
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture
+def udp_sink() -> Iterator[UdpSink]:
+    sink = UdpSink()
+    yield sink
+    sink.close()
+
+
 @pytest.fixture
 def socket_site() -> Iterator[SocketSite]:
     site = SocketSite()
@@ -132,11 +181,13 @@ def proxied_sandbox(request: Any) -> Iterator[tuple[Any, AllowlistProxy]]:
     if reason:
         pytest.skip(reason)
     with AllowlistProxy(Allowlist.of(["localhost"])) as proxy:
-        args = proxy.chromium_args()
+        args, prefs = proxy.chromium_args(), proxy.chromium_prefs()
         if request.param == "sandbox":
-            computer: Any = SandboxDesktop(width=800, height=600, chromium_args=args)
+            computer: Any = SandboxDesktop(width=800, height=600, chromium_args=args,
+                                           chromium_prefs=prefs)  # fmt: skip
         else:
-            computer = BrowserComputer(width=800, height=600, chromium_args=args)
+            computer = BrowserComputer(width=800, height=600, chromium_args=args,
+                                       chromium_prefs=prefs)  # fmt: skip
         with computer:
             yield computer, proxy
 
@@ -170,6 +221,26 @@ def test_pages_still_load_through_the_proxy(proxied_sandbox: Any, socket_site: S
     with NetworkGuard(desktop.cdp_url, proxy.allowlist) as guard:
         guard.navigate(f"http://localhost:{socket_site.port}/plain")
         wait_until(lambda: ("localhost", "/plain") in socket_site.requests, timeout=20)
+
+
+@pytest.mark.gui
+def test_webrtc_sends_no_udp_around_the_proxy(proxied_sandbox: Any, socket_site: SocketSite,
+                                              udp_sink: UdpSink, sandbox: Any) -> None:  # fmt: skip
+    # Control: the shared sandbox's Chromium, not started through the proxy, does send STUN.
+    control = UdpSink()
+    try:
+        with NetworkGuard(sandbox.cdp_url, Allowlist.of(["localhost"])) as guard:
+            guard.navigate(f"http://localhost:{socket_site.port}/rtc?udp={control.port}")
+            wait_until(lambda: control.received > 0, timeout=20)
+            guard.navigate("about:blank")
+    finally:
+        control.close()
+    desktop, proxy = proxied_sandbox
+    with NetworkGuard(desktop.cdp_url, proxy.allowlist) as guard:
+        guard.navigate(f"http://localhost:{socket_site.port}/rtc?udp={udp_sink.port}")
+        wait_until(lambda: "gathered" in _title(desktop.cdp_url), timeout=30)
+    time.sleep(0.5)
+    assert udp_sink.received == 0
 
 
 # -- the proxy on its own (raw sockets, no browser) ----------------------------------------------

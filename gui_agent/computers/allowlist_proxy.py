@@ -23,6 +23,7 @@ import socket
 import threading
 import urllib.parse
 from collections.abc import Callable
+from typing import Any
 
 from gui_agent.allowlist import Allowlist
 
@@ -77,6 +78,16 @@ class AllowlistProxy:
     def chromium_args(self) -> list[str]:
         """Send every connection (loopback included) through this proxy."""
         return [f"--proxy-server=http://127.0.0.1:{self.port}", "--proxy-bypass-list=<-loopback>"]
+
+    @staticmethod
+    def chromium_prefs() -> dict[str, Any]:
+        """Profile preferences that keep WebRTC from sending UDP around the proxy.
+
+        Measured: with only the switches, a page's STUN requests still reach any host over UDP;
+        with this policy WebRTC uses nothing but proxied connections (TURN over TCP, through
+        CONNECT, judged like every other). `--force-webrtc-ip-handling-policy` did not do it.
+        """
+        return {"webrtc": {"ip_handling_policy": "disable_non_proxied_udp"}}
 
     def close(self) -> None:
         self._closing.set()

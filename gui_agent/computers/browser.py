@@ -26,10 +26,10 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from PIL import Image
 
@@ -55,7 +55,7 @@ from gui_agent.actions import (
     validate,
 )  # fmt: skip
 from gui_agent.computers.base import ExecutionRecord
-from gui_agent.computers.chromium import find_chromium
+from gui_agent.computers.chromium import find_chromium, seed_preferences
 from gui_agent.errors import EnvError
 from gui_agent.screen import check_image
 
@@ -125,9 +125,11 @@ class BrowserComputer:
         headless: bool = True,
         chromium_path: str | None = None,
         chromium_args: Sequence[str] = (),
+        chromium_prefs: Mapping[str, Any] | None = None,
     ) -> None:
         self._size = (width, height)
         self._chromium_args = tuple(chromium_args)
+        self._chromium_prefs = dict(chromium_prefs or {})
         self._start_url = start_url
         self._headless = headless
         self._chromium_path = chromium_path
@@ -152,6 +154,7 @@ class BrowserComputer:
         width, height = self._size
         try:
             self._profile = tempfile.mkdtemp(prefix="gui-agent-browser-")
+            seed_preferences(self._profile, self._chromium_prefs)
             self._playwright = sync_playwright().start()
             self._context = self._playwright.chromium.launch_persistent_context(
                 self._profile,

@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,19 @@ def find_chromium(explicit: str | None = None) -> str:
     )
 
 
+def seed_preferences(profile_dir: str, preferences: Mapping[str, Any]) -> None:
+    """Write the Default profile's Preferences of a profile not started yet (nothing if empty).
+
+    For settings that have no command-line switch, such as `webrtc.ip_handling_policy`.
+    """
+    if not preferences:
+        return
+    default = os.path.join(profile_dir, "Default")
+    os.makedirs(default, exist_ok=True)
+    with open(os.path.join(default, "Preferences"), "w", encoding="utf-8") as file:
+        json.dump(preferences, file)
+
+
 class ChromiumProcess:
     """One Chromium browser on display `env['DISPLAY']`, with a throwaway profile."""
 
@@ -99,9 +112,11 @@ class ChromiumProcess:
         executable: str | None = None,
         app_mode: bool = False,
         extra_args: Sequence[str] = (),
+        preferences: Mapping[str, Any] | None = None,
     ) -> None:
         self._env = env
         self._extra_args = tuple(extra_args)
+        self._preferences = dict(preferences or {})
         self._size = size
         self._start_url = start_url
         self._app_mode = app_mode
@@ -133,6 +148,7 @@ class ChromiumProcess:
         width, height = self._size
         self._root = tempfile.mkdtemp(prefix="gui-agent-chromium-")
         self._profile = os.path.join(self._root, "profile")
+        seed_preferences(self._profile, self._preferences)
         # Crashpad keeps its database under XDG_CONFIG_HOME: keep it in our temp dir too.
         env = dict(self._env)
         env["XDG_CONFIG_HOME"] = os.path.join(self._root, "config")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal, get_args
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from gui_agent.computers.base import Computer
@@ -49,12 +49,14 @@ def open_computer(
     height: int = 800,
     headless: bool = True,
     chromium_args: Sequence[str] = (),
+    chromium_prefs: Mapping[str, Any] | None = None,
 ) -> Computer:
     """Start (or connect to) the computer and return it ready to act on.
 
     For `vm`, `cdp_url` is where the VM's Chrome answers CDP (default: the VM's host, port
-    9222); skills that find no browser there fall back to the keyboard. `chromium_args` go to
-    a browser this starts (sandbox, browser), such as the allowlist proxy's.
+    9222); skills that find no browser there fall back to the keyboard. `chromium_args` and
+    `chromium_prefs` (its profile's Preferences) go to a browser this starts (sandbox,
+    browser), such as the allowlist proxy's.
     """
     match env:
         case "sandbox":
@@ -62,7 +64,7 @@ def open_computer(
 
             return SandboxDesktop(
                 width=width, height=height, start_url=start_url or "about:blank",
-                chromium_args=chromium_args,
+                chromium_args=chromium_args, chromium_prefs=chromium_prefs,
             ).start()
         case "local":
             from gui_agent.computers.local import LocalDisplay
@@ -73,7 +75,7 @@ def open_computer(
 
             return BrowserComputer(
                 width=width, height=height, start_url=start_url or "about:blank", headless=headless,
-                chromium_args=chromium_args,
+                chromium_args=chromium_args, chromium_prefs=chromium_prefs,
             ).start()
         case "vm":
             from gui_agent.computers.vm import VMComputer

@@ -35,7 +35,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -78,11 +78,13 @@ class SandboxDesktop:
         app_mode: bool = False,
         chromium_args: Sequence[str] = (),
         shell_boundary: bool | None = None,
+        chromium_prefs: Mapping[str, Any] | None = None,
     ) -> None:
         self._size = (width, height)
         self._want_boundary = shell_boundary
         self._boundary: ShellBoundary | None = None
         self._chromium_args = tuple(chromium_args)
+        self._chromium_prefs = dict(chromium_prefs or {})
         self._app_mode = app_mode
         self._start_url = start_url
         self._want_chromium = chromium
@@ -121,6 +123,7 @@ class SandboxDesktop:
                         executable=self._chromium_path,
                         app_mode=self._app_mode,
                         extra_args=self._chromium_args,
+                        preferences=self._chromium_prefs,
                     )
                     self._chromium.start()
                 if self._want_terminal:
