@@ -31,7 +31,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Literal
@@ -49,6 +48,7 @@ from osworld_eval.results import (
     task_folder,
     write_outcome,
 )
+from osworld_eval.run_progress import RunProgress
 from osworld_eval.task_run import TaskOutcome, TaskStatus, run_one_task
 from osworld_eval.tasks import Task
 from osworld_eval.worker_process import ProcessSlot, WorkerSpec, check_picklable
@@ -77,34 +77,6 @@ __all__ = [
     "WorkerMode",
     "run_benchmark",
 ]
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """Counts at one moment of a run; outcomes loaded on resume count as finished."""
-
-    total: int
-    finished: int
-    skipped: int
-    running: int
-    scored: int
-    score_sum: float
-    errors: int
-    cost_usd: float
-    elapsed_s: float
-    last: TaskOutcome | None = None
-    stopped_by: ErrorKind | None = None
-    """Set once a task ended on an error in STOPPING_KINDS: no new task is started after it."""
-
-    @property
-    def not_started(self) -> int:
-        """Tasks neither finished nor running (waiting, or never started if `stopped_by`)."""
-        return self.total - self.finished - self.running
-
-    @property
-    def success_rate(self) -> float | None:
-        """Mean score of the scored tasks, in percent (errors are not in it)."""
-        return 100.0 * self.score_sum / self.scored if self.scored else None
 
 
 ProgressCallback = Callable[[RunProgress], None]
@@ -409,20 +381,9 @@ class _Pool:
             outcomes = list(self._outcomes.values())
             running = len(self._running)
             stopped_by = self._stopped_by
-        scored = [o for o in outcomes if o.status is TaskStatus.SCORED]
-        progress = RunProgress(
-            total=self._total,
-            finished=len(outcomes),
-            skipped=self._skipped,
-            running=running,
-            scored=len(scored),
-            score_sum=sum(o.score or 0.0 for o in scored),
-            errors=len(outcomes) - len(scored),
-            cost_usd=sum(o.cost_usd for o in outcomes),
-            elapsed_s=time.monotonic() - self._started,
-            last=last,
-            stopped_by=stopped_by,
-        )
+        progress = RunProgress.of(outcomes, total=self._total, skipped=self._skipped,
+                                  running=running, elapsed_s=time.monotonic() - self._started,
+                                  last=last, stopped_by=stopped_by)  # fmt: skip
         try:
             self._on_progress(progress)
         except Exception:  # noqa: BLE001 - a display problem must not stop the run
