@@ -128,7 +128,11 @@ def test_closing_removes_the_private_home_and_every_process(tmp_path: Path) -> N
     try:
         env.server.launch("sleep 600", shell=True)
         _run(env, "sleep 600 > /dev/null 2>&1 &")
-        inside = [pid for pid in _pids_of("sleep", "600") if pid not in before]
+        deadline = time.monotonic() + 20  # a launched program starts a moment later
+        inside = []
+        while len(inside) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            inside = [pid for pid in _pids_of("sleep", "600") if pid not in before]
         assert len(inside) >= 2
     finally:
         env.close()
