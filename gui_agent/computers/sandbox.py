@@ -385,12 +385,13 @@ class SandboxDesktop:
         profile readable too); EnvError for anything else."""
         if self._boundary is None:
             return Path(path)
-        inside = self._boundary.host_path(path)
-        if inside is not None:
-            return inside
+        # Chromium's profile lives under the host's /tmp: check it before /tmp maps inside.
         profile = self._chromium.profile_dir if self._chromium else None
         if reading and profile and Path(path).resolve().is_relative_to(Path(profile).resolve()):
             return Path(path)
+        inside = self._boundary.host_path(path)
+        if inside is not None:
+            return inside
         raise EnvError(f"{path} is outside the sandbox: its files are under {SEEN_HOME} and /tmp")
 
     def __repr__(self) -> str:
