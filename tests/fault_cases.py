@@ -150,6 +150,14 @@ FAULT_CASES: dict[str, tuple[str, str, str]] = {
         ("security", "secret typed on the real desktop, real SDK", "page gets the value; no artifact or request does"),
     "tests/test_isolation.py::test_a_served_command_reads_host_files_only_without_the_boundary[isolated]":
         ("security", "served command reads a host file", "absent inside the bubblewrap boundary"),
+    "tests/test_sandbox.py::test_commands_and_file_calls_see_only_the_sandbox_files":
+        ("security", "run --env sandbox: a command reads a host file; a file call leaves the sandbox",
+         "absent inside; refused (EnvError), symlinks out lead nowhere"),
+    "tests/osworld/test_private_home.py::test_two_sandboxes_have_their_own_home_and_tmp_at_once":
+        ("security", "two OSWorld sandboxes write /home/user and /tmp at once",
+         "each sees only its own; the real /home/user untouched"),
+    "tests/osworld/test_private_home.py::test_each_sandbox_runs_its_own_browser_and_pkill_stays_inside":
+        ("security", "pkill chrome in one of two sandboxes", "the other's browser still answers"),
     "tests/test_safety_cli.py::test_allow_domain_on_the_command_line_keeps_the_browser_in":
         ("security", "gui-agent run --allow-domain: the page opens a WebSocket to 127.0.0.1 and "
                      "redirects to a decimal IP",

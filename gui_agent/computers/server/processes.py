@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,10 +133,23 @@ class SessionProcesses:
         """Terminate every launched program's process group and wait until each is gone."""
         with self._lock:
             procs, self._running = self._running, []
-        for proc in reversed(procs):
-            terminate_group(proc, name=str(proc.args), timeout=_STOP_GRACE_S)
-        if self.namespace is not None:
-            self.namespace.close()
+        if self.namespace is None:
+            for proc in reversed(procs):
+                terminate_group(proc, name=str(proc.args), timeout=_STOP_GRACE_S)
+            return
+        # Inside a namespace: every program gets SIGTERM at once and the grace to exit; then
+        # ending the namespace ends whatever is left (helpers included) in one go, instead of
+        # waiting group by group for orphans to be reaped.
+        for proc in procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_GRACE_S
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        self.namespace.close()
+        for proc in procs:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
