@@ -83,13 +83,18 @@ def test_denied_without_yes_allowed_with_it() -> None:
     assert asked and "Don\u2019t Save" in asked[0]
 
 
-def test_a_model_clicking_dont_save_ends_blocked_with_nothing_sent() -> None:
-    computer = TreeComputer(TREE)
-    model = ScriptedModel([
+def _clicks_dont_save() -> ScriptedModel:
+    """A model that clicks "Don't Save" (calling it safe), then says done."""
+    return ScriptedModel([
         {"observation": "a save dialog", "action": {"kind": "click", "x": DONT_SAVE[0],
                                                     "y": DONT_SAVE[1]}},
         {"observation": "closed", "action": {"kind": "done"}},
     ])  # fmt: skip
+
+
+def test_a_model_clicking_dont_save_ends_blocked_with_nothing_sent() -> None:
+    computer = TreeComputer(TREE)
+    model = _clicks_dont_save()
     result = run_task("close the document", computer, model=model,
                       policy=Policy(approval=Approval.DENY), snap=False)  # fmt: skip
     assert result.status is EpisodeStatus.BLOCKED
@@ -167,11 +172,7 @@ def test_a_button_of_a_window_behind_the_active_one_is_not_what_a_click_hits() -
 
 def test_with_yes_the_tree_is_not_read_and_the_click_runs() -> None:
     computer = TreeComputer(TREE)
-    model = ScriptedModel([
-        {"observation": "a save dialog", "action": {"kind": "click", "x": DONT_SAVE[0],
-                                                    "y": DONT_SAVE[1]}},
-        {"observation": "closed", "action": {"kind": "done"}},
-    ])  # fmt: skip
+    model = _clicks_dont_save()
     result = run_task("close the document", computer, model=model,
                       policy=Policy(approval=Approval.YES), snap=False)  # fmt: skip
     assert result.status is EpisodeStatus.DONE

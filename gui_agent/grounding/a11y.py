@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from gui_agent.grounding.elements import Box, Element
 
@@ -55,10 +55,15 @@ def elements_from_tree(xml: str, *, screen_size: tuple[int, int] | None = None) 
 
 def _modal_window(root: ET.Element) -> ET.Element | None:
     """The last modal dialog of the tree (it blocks every other window), or None."""
+    return _last_with_state(root, roles=MODAL_ROLES, state="modal")
+
+
+def _last_with_state(root: ET.Element, *, roles: Container[str], state: str) -> ET.Element | None:
+    """The last node of one of `roles` whose state attribute `state` is "true", or None."""
     found = None
     for node in root.iter():
-        if _local(node.tag) in MODAL_ROLES and any(
-            _local(key) == "modal" and value == "true" for key, value in node.attrib.items()
+        if _local(node.tag) in roles and any(
+            _local(key) == state and value == "true" for key, value in node.attrib.items()
         ):
             found = node
     return found
@@ -110,13 +115,7 @@ def element_at(xml: str, x: int, y: int, *, screen_size: tuple[int, int] | None 
 
 
 def _active_window(root: ET.Element) -> ET.Element | None:
-    found = None
-    for node in root.iter():
-        if _local(node.tag) in WINDOW_ROLES and any(
-            _local(key) == "active" and value == "true" for key, value in node.attrib.items()
-        ):
-            found = node
-    return found
+    return _last_with_state(root, roles=WINDOW_ROLES, state="active")
 
 
 def _box_of(node: ET.Element) -> Box | None:
