@@ -197,8 +197,10 @@ def test_ctrl_c_in_main_thread_marks_running_tasks_and_closes_environments(
     tasks = make_tasks(6)
     factory = Factory()
     started = threading.Event()
+    ran: set[str] = set()
 
     def run_one(task, environment, *, model, max_steps, result_dir, cache_dir):  # noqa: ANN001
+        ran.add(task.id)
         if not started.is_set():
             started.set()
             signal.raise_signal(signal.SIGINT)  # delivered to the main thread, as Ctrl-C is
@@ -211,7 +213,10 @@ def test_ctrl_c_in_main_thread_marks_running_tasks_and_closes_environments(
     outcomes = run(tmp_path, tasks, run_one, factory=factory, num_envs=2)
 
     assert outcomes and all(o.status is TaskStatus.INTERRUPTED for o in outcomes)
-    assert all(o.cost_usd == 0.5 and o.steps == 2 for o in outcomes), "money spent is kept"
+    # money a task spent is kept; a task whose environment was still starting spent nothing
+    assert all((o.cost_usd, o.steps) == ((0.5, 2) if o.task_id in ran else (0.0, 0))
+               for o in outcomes), [(o.task_id, o.cost_usd) for o in outcomes]  # fmt: skip
+    assert "task-00" in ran and outcomes[0].cost_usd == 0.5
     assert len(outcomes) <= 2
     assert factory.all_closed()
     root = run_folder(tmp_path / "results", MODEL)
