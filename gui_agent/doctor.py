@@ -59,6 +59,22 @@ def _model() -> Check:
     return Check("model", "ok", spec)
 
 
+def _isolation() -> Check:
+    """bubblewrap, and whether it can make namespaces here (what the sandboxes' boundary is)."""
+    found = _binary("bwrap", package="bubblewrap", needed=False)
+    if found.state != "ok":
+        return found
+    from gui_agent.computers.server.isolation import bwrap_problem
+
+    problem = bwrap_problem()
+    if problem is not None:
+        return Check("bwrap", "optional", problem,
+                     "without it sandbox commands run on this machine as you and OSWorld "
+                     "sandboxes take turns on /home/user: allow user namespaces, or run as root")  # fmt: skip
+    return Check("bwrap", "ok", f"{found.detail}: sandbox commands run inside a boundary, each "
+                 "OSWorld sandbox with a private /home/user")  # fmt: skip
+
+
 def _display() -> Check:
     display = os.environ.get("DISPLAY")
     if display:
@@ -77,7 +93,7 @@ def run_checks() -> list[Check]:
         _binary("xdotool", package="xdotool"),
         _binary("soffice", "libreoffice", package="libreoffice-calc", needed=False),
         _binary("tesseract", package="tesseract-ocr", needed=False),
-        _binary("bwrap", package="bubblewrap", needed=False),  # `serve` isolates commands with it
+        _isolation(),
         _binary("xterm", package="xterm", needed=False),  # the served desktop's terminal
         _module("playwright", pip="playwright"),
         _module("mss", pip="mss"),

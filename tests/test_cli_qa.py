@@ -190,9 +190,22 @@ def test_doctor_reports_bubblewrap_which_serve_needs(monkeypatch: pytest.MonkeyP
 
     checks = {check.name: check for check in run_checks()}
     assert checks["bwrap"].state == "ok"  # scripts/install.sh installs it
+    assert "private /home/user" in checks["bwrap"].detail
     monkeypatch.setenv("PATH", "/nonexistent")
     missing = {check.name: check for check in run_checks()}["bwrap"]
     assert missing.state == "optional" and "apt-get install bubblewrap" in missing.fix
+
+
+def test_doctor_says_what_is_lost_when_bubblewrap_cannot_make_namespaces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gui_agent.computers.server import isolation
+    from gui_agent.doctor import run_checks
+
+    monkeypatch.setattr(isolation, "bwrap_problem", lambda: "bubblewrap cannot create namespaces")
+    check = {check.name: check for check in run_checks()}["bwrap"]
+    assert check.state == "optional" and check.detail == "bubblewrap cannot create namespaces"
+    assert "take turns on /home/user" in check.fix
 
 
 def test_mark_refuses_expected_text_that_is_not_json_for_a_structured_call(
