@@ -93,3 +93,28 @@ def test_two_boundaries_each_have_their_own_home_user(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert outputs == {"env-a": "env-a/home/user\nuser\n", "env-b": "env-b/home/user\nuser\n"}
+
+
+@needs_xvfb
+def test_where_the_namespace_cannot_be_entered_each_command_gets_its_own(
+    display: XvfbDisplay, monkeypatch: pytest.MonkeyPatch, host_file: Path
+) -> None:
+    """Unprivileged bubblewrap may nest a user namespace nsenter cannot join (EPERM): then
+    commands still see only the session's home and /tmp (kept between commands), and a
+    launched program keeps running until the session closes."""
+    from gui_agent.computers.server import namespace
+
+    monkeypatch.setattr(namespace, "_can_enter", lambda entry: False)
+    with DesktopServer(XvfbDesktop(display), port=0, isolate=True) as server:
+        assert _execute(server, f"cat {host_file}")["output"] == ""
+        assert _execute(server, "echo kept > /tmp/note; echo $HOME")["output"].endswith("\n")
+        assert _execute(server, "cat /tmp/note")["output"] == "kept\n"  # a later command
+        assert server.session.children.namespace is not None
+        assert not server.session.children.namespace.shared
+        launched = httpx.post(server.url + "/setup/launch", timeout=60,
+                              json={"command": "sleep 300", "shell": True})  # fmt: skip
+        assert launched.status_code == 200
+        (program,) = server.session.children.running
+        threading.Event().wait(1.0)
+        assert program.poll() is None
+    assert program.poll() is not None

@@ -91,15 +91,17 @@ class Isolation:
         """Where the home is inside the namespace."""
         return self.home_inside or self.home
 
-    def prefix(self, env: Mapping[str, str], *, info_fd: int | None = None) -> list[str]:
+    def prefix(self, env: Mapping[str, str], *, info_fd: int | None = None,
+               die_with_parent: bool = True) -> list[str]:  # fmt: skip
         """The bwrap argv that runs a command inside the boundary (the command follows).
 
         With `info_fd`, bwrap writes there a JSON object whose `child-pid` is the host PID of
         the command, which namespace.py enters to run further commands in the same namespace.
         """
         tmp = ["--bind", str(self.tmp), "/tmp"] if self.tmp is not None else ["--tmpfs", "/tmp"]
-        argv = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-uts",
-                "--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev", *tmp]  # fmt: skip
+        argv = [self.bwrap, *(["--die-with-parent"] if die_with_parent else []),
+                "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try", "--proc", "/proc",
+                "--dev", "/dev", *tmp]  # fmt: skip
         for directory in SYSTEM_DIRS:
             if os.path.isdir(directory) and not os.path.islink(directory):
                 argv += ["--ro-bind", directory, directory]

@@ -10,6 +10,13 @@ the namespace's first process ends every process in it.
 The holder is started, and waited for, by a thread of its own: bwrap's `--die-with-parent`
 fires when the *thread* that forked it ends, so it must not be a short-lived request thread.
 It also fires when the server process dies, which is the point.
+
+Where the namespace cannot be entered (unprivileged bubblewrap nests a user namespace that
+`nsenter` may not join: EPERM), each command gets a bubblewrap of its own over the same
+folders instead: home and /tmp are still the session's, but a command no longer sees the
+processes of another (`pkill` reaches only its own). A program left running (`detached`)
+then has no `--die-with-parent`, which would end it with the thread that started it; the
+session stops it when it closes.
 """
 
 from __future__ import annotations
@@ -45,22 +52,43 @@ class SessionNamespace:
         self._holder: subprocess.Popen[bytes] | None = None
         self._enter: list[str] = []
         self._closed = False
+        self._per_command = False
+        """True once entering failed here: every command gets its own bubblewrap."""
 
-    def wrap(self, command: str | Sequence[str], *, shell: bool) -> list[str]:
-        """`command` (a shell string or an argv) as an argv that runs inside the namespace."""
+    @property
+    def shared(self) -> bool:
+        """Whether the session's commands share one namespace (False after the fallback)."""
+        return not self._per_command
+
+    def wrap(self, command: str | Sequence[str], *, shell: bool,
+             detached: bool = False) -> list[str]:  # fmt: skip
+        """`command` (a shell string or an argv) as an argv that runs inside the namespace;
+        `detached` for a program left running (see the module doc)."""
         argv = ["/bin/sh", "-c", command] if shell and isinstance(command, str) else list(command)
+        entry = self._entry()
+        if self._per_command:
+            return [*self.isolation.prefix(self._env, die_with_parent=not detached), *argv]
         home = f"HOME={self.isolation.home_path}"
-        return [*self._entry(), "/usr/bin/env", home, *argv]
+        return [*entry, "/usr/bin/env", home, *argv]
 
     def _entry(self) -> list[str]:
         with self._lock:
             if self._closed:
                 raise EnvError("the session's namespace is closed")
+            if self._per_command:
+                return []
             if self._holder is None or self._holder.poll() is not None:
                 if self._holder is not None:
                     log.warning("the session's namespace ended (%s); starting a new one",
                                 self._holder.returncode)  # fmt: skip
                 self._holder, self._enter = self._start()
+                if not _can_enter(self._enter):
+                    log.warning("cannot enter the session's namespace here (unprivileged "
+                                "bubblewrap?): each command gets a namespace of its own")  # fmt: skip
+                    self._per_command = True
+                    _end(self._holder)
+                    self._holder = None
+                    return []
             return list(self._enter)
 
     def _start(self) -> tuple[subprocess.Popen[bytes], list[str]]:
@@ -110,11 +138,28 @@ class SessionNamespace:
         with self._lock:
             self._closed = True
             holder, self._holder = self._holder, None
-        if holder is not None and holder.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(holder.pid, 9)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                holder.wait(timeout=10)
+        if holder is not None:
+            _end(holder)
+
+
+def _end(holder: subprocess.Popen[bytes]) -> None:
+    if holder.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(holder.pid, 9)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            holder.wait(timeout=10)
+
+
+def _can_enter(entry: list[str]) -> bool:
+    """Whether `entry` (an nsenter command line) can run a command inside."""
+    try:
+        done = subprocess.run([*entry, "/bin/true"], capture_output=True, timeout=START_TIMEOUT_S,
+                              check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    if done.returncode != 0:
+        log.info("nsenter refused: %s", done.stderr.decode(errors="replace").strip()[:200])
+    return done.returncode == 0
 
 
 _HOLD = ["/bin/sh", "-c", "echo ready; exec sleep infinity"]

@@ -89,7 +89,7 @@ class SessionProcesses:
         """Start a program and leave it running, tracked; raises OSError if it cannot start."""
         self.reap()
         name = Path(command.split()[0] if shell and isinstance(command, str) else command[0]).name
-        command, shell = self._inside(command, shell)
+        command, shell = self._inside(command, shell, detached=True)
         with tempfile.NamedTemporaryFile(
             dir=self.log_dir, prefix=f"{name[:40]}-", suffix=".log", delete=False
         ) as log_file:
@@ -110,13 +110,15 @@ class SessionProcesses:
 
     def inside(self, argv: list[str]) -> list[str]:
         """`argv` as it runs inside the isolation boundary (itself when there is none)."""
-        return argv if self.namespace is None else self.namespace.wrap(argv, shell=False)
+        return argv if self.namespace is None else self.namespace.wrap(argv, shell=False,
+                                                                       detached=True)
 
-    def _inside(self, command: str | Sequence[str], shell: bool) -> tuple[str | Sequence[str], bool]:
+    def _inside(self, command: str | Sequence[str], shell: bool, *,
+                detached: bool = False) -> tuple[str | Sequence[str], bool]:  # fmt: skip
         """The command as it runs: inside the isolation boundary when there is one."""
         if self.namespace is None:
             return command, shell
-        return self.namespace.wrap(command, shell=shell), False
+        return self.namespace.wrap(command, shell=shell, detached=detached), False
 
     def reap(self) -> None:
         """Collect the exit status of launched programs that have ended."""
@@ -133,13 +135,15 @@ class SessionProcesses:
         """Terminate every launched program's process group and wait until each is gone."""
         with self._lock:
             procs, self._running = self._running, []
-        if self.namespace is None:
+        if self.namespace is None or not self.namespace.shared:
             for proc in reversed(procs):
                 terminate_group(proc, name=str(proc.args), timeout=_STOP_GRACE_S)
+            if self.namespace is not None:
+                self.namespace.close()
             return
-        # Inside a namespace: every program gets SIGTERM at once and the grace to exit; then
-        # ending the namespace ends whatever is left (helpers included) in one go, instead of
-        # waiting group by group for orphans to be reaped.
+        # Inside one shared namespace: every program gets SIGTERM at once and the grace to
+        # exit; then ending the namespace ends whatever is left (helpers included) in one go,
+        # instead of waiting group by group for orphans to be reaped.
         for proc in procs:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + _STOP_GRACE_S
