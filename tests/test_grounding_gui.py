@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gui_agent.actions import Click
+from gui_agent.computers.processes import stop_process
 from gui_agent.grounding import ObservedScreen, locate, locate_with_tiers, observe
 from gui_agent.grounding.a11y import elements_from_tree
 from tests.gui_fixtures import gui_page, gui_site, sandbox, sandbox_browser, wait_until  # noqa: F401
@@ -82,12 +83,7 @@ def calc_session(tmp_path_factory) -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
-        office.terminate()
-        try:
-            office.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            office.kill()
-            office.wait()
+        stop_process(office, timeout=30)
         bus.stop()
         display.stop()
 

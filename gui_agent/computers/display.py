@@ -19,6 +19,7 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from gui_agent.computers.processes import stop_process
 from gui_agent.errors import ConfigError, EnvError
 from gui_agent.vault import scrub_environment
 
@@ -162,13 +163,7 @@ class XvfbDisplay:
             if log_file is not None:
                 log_file.close()
             return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         if log_file is not None:
             log_file.close()
         log.debug("Xvfb %s stopped", self._display)

@@ -35,6 +35,18 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def stop_process(proc: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
+    """SIGTERM one child (not its group), SIGKILL it if it outlives `timeout`, and reap it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def terminate_group(proc: subprocess.Popen[bytes], *, name: str, timeout: float = 10.0) -> None:
     """SIGTERM a child's process group, reap the child, SIGKILL what is left, and wait until
     the group is gone.

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 
 from gui_agent.actions import Fill
+from gui_agent.computers.processes import stop_process
 from gui_agent.computers.sandbox import SandboxDesktop
 from gui_agent.computers.server.accessibility import SYSTEM_PACKAGES, AccessibilityBus
 from gui_agent.errors import ConfigError, EnvError
@@ -222,13 +223,7 @@ class DesktopSandbox:
             name = self._wait_for_window(proc, before)
             yield DesktopForm(lambda: read_window(self.env, name), application=name)
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
 
     def _wait_for_window(self, proc: subprocess.Popen[bytes], before: set[str]) -> str:
         deadline = time.monotonic() + APP_START_TIMEOUT_S

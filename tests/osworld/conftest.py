@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gui_agent.computers.processes import stop_process
 from osworld_eval.getters import LocalEvalEnv
 from tests.osworld import builders, shared_osworld
 from tests.osworld.acceptance import served_sandbox  # noqa: F401  (the acceptance tests' sandbox)
@@ -113,9 +114,4 @@ def chromium_cdp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
